@@ -1,0 +1,162 @@
+/**
+ * A durable JetStream consumer that never lets one message poison a stream:
+ * parse + validate → handler → ack only after the handler returned (its side effect committed);
+ * a throwing handler is redelivered with backoff, up to `maxDeliver` attempts; a schema-invalid
+ * or exhausted message goes to `dlq.<stream>` with the reason and is acked.
+ */
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { HEADERS, type StreamDefinition } from '@parley/contracts';
+import { busMetrics, logger, withCorrelationId } from '@parley/observability';
+import { isNotFound, type JetStreamBus } from './jetstream-bus.js';
+
+export interface MessageContext {
+  subject: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  streamSequence: number;
+}
+
+export interface DurableConsumerOptions<S extends z.ZodType> {
+  stream: StreamDefinition<S>;
+  durable: string;
+  /** Only messages on this subject (wildcards allowed). */
+  filterSubject?: string;
+  handler: (message: z.infer<S>, context: MessageContext) => Promise<void>;
+  /** Total delivery attempts before the message is dead-lettered. */
+  maxDeliver?: number;
+  /** Delay before redelivery n (1-based), in ms; the last value repeats. */
+  backoffMs?: number[];
+  /** Un-acked messages in flight; 1 keeps strict order across redeliveries. */
+  maxAckPending?: number;
+  ackWaitMs?: number;
+}
+
+const DEFAULT_BACKOFF_MS = [200, 1_000, 5_000, 15_000];
+
+export class DurableConsumer<S extends z.ZodType> {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly maxDeliver: number;
+  private readonly backoffMs: number[];
+
+  constructor(
+    private readonly bus: JetStreamBus,
+    private readonly options: DurableConsumerOptions<S>,
+  ) {
+    this.maxDeliver = options.maxDeliver ?? 5;
+    this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  }
+
+  get name(): string {
+    return this.options.durable;
+  }
+
+  /** Creates or updates the durable consumer on the server, then starts pulling. */
+  async start(): Promise<void> {
+    const { stream, durable } = this.options;
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      // Exhaustion is decided here (so the message can be dead-lettered), not by the server.
+      max_deliver: -1,
+      max_ack_pending: this.options.maxAckPending ?? 1_000,
+      ...(this.options.filterSubject ? { filter_subject: this.options.filterSubject } : {}),
+    };
+    try {
+      await this.bus.jsm.consumers.info(stream.name, durable);
+      await this.bus.jsm.consumers.update(stream.name, durable, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.bus.jsm.consumers.add(stream.name, config);
+    }
+    const consumer = await this.bus.js.consumers.get(stream.name, durable);
+    this.messages = await consumer.consume({ max_messages: 256 });
+    this.loop = this.run(this.messages);
+  }
+
+  /** Stops pulling, finishes the message in hand, and returns when the loop has ended. */
+  async stop(): Promise<void> {
+    if (!this.messages) return;
+    const messages = this.messages;
+    this.messages = undefined;
+    await messages.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      if (!this.messages) {
+        // Stopping: hand back what was pulled but not handled, so the next consumer gets it at once
+        // instead of after ack_wait.
+        msg.nak();
+        continue;
+      }
+      await withCorrelationId(msg.headers?.get(HEADERS.correlationId) || undefined, () => this.handle(msg));
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const { stream, durable } = this.options;
+    const labels = { stream: stream.name, consumer: durable };
+    const deliveryCount = msg.info.deliveryCount;
+    let payload: z.infer<S>;
+    try {
+      payload = stream.schema.parse(JSON.parse(new TextDecoder().decode(msg.data))) as z.infer<S>;
+    } catch (error) {
+      const reason = `schema-invalid: ${describe(error)}`;
+      logger().warn(
+        { subject: msg.subject, seq: msg.seq, reason, consumer: durable },
+        'dead-lettering message',
+      );
+      await this.deadLetter(msg, reason);
+      return;
+    }
+    const stopTimer = busMetrics.handlerSeconds.startTimer(labels);
+    try {
+      await this.options.handler(payload, {
+        subject: msg.subject,
+        deliveryCount,
+        streamSequence: msg.seq,
+      });
+      stopTimer({ outcome: 'ok' });
+      msg.ack();
+      busMetrics.consumed.inc(labels);
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      if (deliveryCount >= this.maxDeliver) {
+        const reason = `exhausted after ${deliveryCount} attempts: ${describe(error)}`;
+        logger().error({ err: error, subject: msg.subject, seq: msg.seq, consumer: durable }, reason);
+        await this.deadLetter(msg, reason);
+        return;
+      }
+      const delay = this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1_000;
+      logger().warn(
+        { err: error, subject: msg.subject, seq: msg.seq, consumer: durable, deliveryCount, delay },
+        'handler failed; redelivering',
+      );
+      busMetrics.redelivered.inc(labels);
+      msg.nak(delay);
+    }
+  }
+
+  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const { stream, durable } = this.options;
+    // Publish first, then ack: a crash in between redelivers (and dead-letters again), never loses.
+    await this.bus.deadLetter(stream.name, msg.subject, msg.data, reason, msg.headers);
+    busMetrics.deadLettered.inc({ stream: stream.name, consumer: durable, reason: reason.split(':')[0]! });
+    msg.ack();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
+    return error.issues
+      .map((i: { path: PropertyKey[]; message: string }) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,167 @@
+/**
+ * JetStream plumbing shared by every service: idempotent stream provisioning, a validating
+ * publisher that sets `Nats-Msg-Id`, and durable consumers (see durable-consumer.ts).
+ * Plain class, no Nest inside, so tests and tools can use it directly.
+ */
+import {
+  connect,
+  headers as natsHeaders,
+  nanos,
+  type NatsConnection,
+  type MsgHdrs,
+} from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { z } from 'zod';
+import { HEADERS, allStreams, dlqStream, type StreamDefinition } from '@parley/contracts';
+import { busMetrics, currentCorrelationId, logger, retry } from '@parley/observability';
+import { DurableConsumer, type DurableConsumerOptions } from './durable-consumer.js';
+
+export interface BusConnectOptions {
+  natsUrl: string;
+  /** Shown in the NATS server's connection list. */
+  name: string;
+  /** Stream replicas (1 on a single server; 3 in production clusters). */
+  replicas?: number;
+}
+
+export interface PublishOptions {
+  /** De-duplication key; defaults to the message's `id`. */
+  msgId?: string;
+  correlationId?: string;
+}
+
+/** How often a publish is retried when the server does not answer (same Nats-Msg-Id each time). */
+const PUBLISH_ATTEMPTS = 5;
+
+export class JetStreamBus {
+  private readonly consumers = new Set<DurableConsumer<z.ZodType>>();
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly replicas: number,
+  ) {}
+
+  static async connect(options: BusConnectOptions): Promise<JetStreamBus> {
+    const nc = await retry(`connecting to NATS at ${options.natsUrl}`, () =>
+      connect({
+        servers: options.natsUrl.split(','),
+        name: options.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+      }),
+    );
+    return JetStreamBus.fromConnection(nc, options.replicas);
+  }
+
+  static async fromConnection(nc: NatsConnection, replicas = 1): Promise<JetStreamBus> {
+    const jsm = await jetstreamManager(nc);
+    return new JetStreamBus(nc, jetstream(nc), jsm, replicas);
+  }
+
+  /** Creates or updates the given streams (all of the architecture's, plus the DLQ, by default). */
+  async ensureStreams(definitions: Array<Omit<StreamDefinition, 'schema'>> = [...allStreams(), dlqStream()]) {
+    for (const def of definitions) {
+      const config: Partial<StreamConfig> & { name: string } = {
+        name: def.name,
+        subjects: def.subjects,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(def.maxAgeMs),
+        duplicate_window: nanos(def.duplicateWindowMs),
+        num_replicas: this.replicas,
+      };
+      try {
+        await this.jsm.streams.info(def.name);
+        await this.jsm.streams.update(def.name, config);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await this.jsm.streams.add(config);
+      }
+    }
+  }
+
+  /**
+   * Validates `message` against the stream's schema and publishes it with `Nats-Msg-Id` so a retry
+   * (ours or the caller's) is stored once. Resolves after JetStream has stored it.
+   */
+  async publish<S extends z.ZodType>(
+    stream: StreamDefinition<S>,
+    subject: string,
+    message: z.input<S>,
+    options: PublishOptions = {},
+  ): Promise<PubAck> {
+    const parsed = stream.schema.parse(message) as { id?: string };
+    const msgId = options.msgId ?? parsed.id;
+    if (!msgId) throw new Error(`publish to ${subject}: message has no id and no msgId was given`);
+    const hdrs = natsHeaders();
+    const correlationId = options.correlationId ?? currentCorrelationId();
+    if (correlationId) hdrs.set(HEADERS.correlationId, correlationId);
+    const data = JSON.stringify(parsed);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
+      try {
+        const ack = await this.js.publish(subject, data, { msgID: msgId, headers: hdrs });
+        busMetrics.published.inc({ stream: stream.name });
+        return ack;
+      } catch (error) {
+        lastError = error;
+        logger().warn({ err: error, subject, msgId, attempt }, 'JetStream publish failed; retrying');
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+    throw lastError;
+  }
+
+  /** Publishes raw bytes to a dead-letter subject with the reason in headers. */
+  async deadLetter(
+    streamName: string,
+    subject: string,
+    data: Uint8Array,
+    reason: string,
+    original?: MsgHdrs,
+  ) {
+    const hdrs = natsHeaders();
+    const correlationId = original?.get(HEADERS.correlationId);
+    if (correlationId) hdrs.set(HEADERS.correlationId, correlationId);
+    hdrs.set(HEADERS.dlqReason, reason.slice(0, 4000).replace(/[\r\n]+/g, ' '));
+    hdrs.set(HEADERS.dlqSubject, subject);
+    await this.js.publish(`dlq.${streamName}`, data, { headers: hdrs });
+  }
+
+  /** Starts a durable consumer; it runs until `stop()` (or `close()` of the bus). */
+  async consume<S extends z.ZodType>(options: DurableConsumerOptions<S>): Promise<DurableConsumer<S>> {
+    const consumer = new DurableConsumer(this, options);
+    await consumer.start();
+    this.consumers.add(consumer as unknown as DurableConsumer<z.ZodType>);
+    return consumer;
+  }
+
+  /** Drains consumers (finishing in-flight messages) and the connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+    this.consumers.clear();
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  const text = String((error as { message?: string })?.message ?? error);
+  return /not found/i.test(text);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

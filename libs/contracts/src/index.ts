@@ -1,0 +1,8 @@
+/** @parley/contracts — the only place subjects, streams and bus message schemas are defined. */
+export * from './namespace.js';
+export * from './networks.js';
+export * from './envelope.js';
+export * from './messages.v1.js';
+export * from './streams.js';
+export * from './rpc.js';
+export * from './ids.js';

@@ -1,0 +1,130 @@
+/**
+ * Subjects, JetStream streams, durable consumers and KV buckets. No other package spells a subject:
+ * everything is built here from the bus prefix (see namespace.ts).
+ */
+import type { z } from 'zod';
+import { busPrefix, streamName } from './namespace.js';
+import type { Network } from './networks.js';
+import {
+  conferenceEventV1Schema,
+  imDeliveryV1Schema,
+  imInboundV1Schema,
+  presenceChangedV1Schema,
+  presenceUpdateV1Schema,
+} from './messages.v1.js';
+
+export const subjects = {
+  /** Inbound IM traffic for one conference's bot; partitionable by conference. */
+  imInbound: (network: Network, conferenceId: string) => `${busPrefix()}.im.in.${network}.${conferenceId}`,
+  imInboundAll: () => `${busPrefix()}.im.in.>`,
+  /** Deliveries for one network's gateway. */
+  imOutbound: (network: Network) => `${busPrefix()}.im.out.${network}`,
+  imOutboundAll: () => `${busPrefix()}.im.out.>`,
+  confEvents: (conferenceId: string) => `${busPrefix()}.conf.events.${conferenceId}`,
+  confEventsAll: () => `${busPrefix()}.conf.events.>`,
+  presenceUpdate: (network: Network) => `${busPrefix()}.presence.update.${network}`,
+  presenceUpdateAll: () => `${busPrefix()}.presence.update.>`,
+  presenceChanged: (network: Network) => `${busPrefix()}.presence.changed.${network}`,
+  presenceChangedAll: () => `${busPrefix()}.presence.changed.>`,
+  /** Dead letters of one stream: `dlq.<stream>`. */
+  dlq: (stream: string) => `dlq.${stream}`,
+  /** Request/reply subject of a service method (core NATS, Nest transport). */
+  rpc: (service: ServiceName, method: string) => `${busPrefix()}.rpc.${service}.${method}`,
+  /** Everything this prefix owns, for permissions and tests. */
+  all: () => `${busPrefix()}.>`,
+};
+
+export const SERVICE_NAMES = [
+  'api-gateway',
+  'accounts',
+  'contact-import',
+  'conference-core',
+  'archive',
+  'presence',
+  'gateway-xmpp',
+  'gateway-irc',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** What a stream is, independent of the NATS client: the bus library turns it into a StreamConfig. */
+export interface StreamDefinition<S extends z.ZodType = z.ZodType> {
+  /** The stream's name (prefixed). */
+  name: string;
+  subjects: string[];
+  /** The schema every message on this stream must satisfy. */
+  schema: S;
+  /** How long messages are kept (ms); 0 = forever (limits retention still applies). */
+  maxAgeMs: number;
+  /** JetStream duplicate window for Nats-Msg-Id (ms). */
+  duplicateWindowMs: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export const streams = {
+  imInbound: (): StreamDefinition<typeof imInboundV1Schema> => ({
+    name: streamName('IM_INBOUND'),
+    subjects: [subjects.imInboundAll()],
+    schema: imInboundV1Schema,
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+  imOutbound: (): StreamDefinition<typeof imDeliveryV1Schema> => ({
+    name: streamName('IM_OUTBOUND'),
+    subjects: [subjects.imOutboundAll()],
+    schema: imDeliveryV1Schema,
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+  confEvents: (): StreamDefinition<typeof conferenceEventV1Schema> => ({
+    name: streamName('CONF_EVENTS'),
+    subjects: [subjects.confEventsAll()],
+    schema: conferenceEventV1Schema,
+    maxAgeMs: 30 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+  presenceUpdates: (): StreamDefinition<typeof presenceUpdateV1Schema> => ({
+    name: streamName('PRESENCE_UPDATES'),
+    subjects: [subjects.presenceUpdateAll()],
+    schema: presenceUpdateV1Schema,
+    maxAgeMs: 1 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+  presenceChanges: (): StreamDefinition<typeof presenceChangedV1Schema> => ({
+    name: streamName('PRESENCE_CHANGES'),
+    subjects: [subjects.presenceChangedAll()],
+    schema: presenceChangedV1Schema,
+    maxAgeMs: 1 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+};
+
+/** Every stream of the architecture (the DLQ stream is derived from these). */
+export function allStreams(): StreamDefinition[] {
+  return Object.values(streams).map((make) => make());
+}
+
+/** The stream that keeps dead letters of every other stream, for inspection and replay. */
+export function dlqStream(): Omit<StreamDefinition, 'schema'> {
+  return {
+    name: streamName('DLQ'),
+    subjects: allStreams().map((s) => subjects.dlq(s.name)),
+    maxAgeMs: 30 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  };
+}
+
+/** Durable consumer names, one per (service, stream) pair. */
+export const consumers = {
+  conferenceCoreInbound: 'conference-core-inbound',
+  conferenceCorePresence: 'conference-core-presence',
+  archiveEvents: 'archive-events',
+  presenceUpdates: 'presence-updates',
+  gatewayOutbound: (network: Network) => `gateway-${network}-outbound`,
+} as const;
+
+/** NATS KV buckets. */
+export const kvBuckets = {
+  presence: () => streamName('presence').toLowerCase(),
+};

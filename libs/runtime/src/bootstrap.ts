@@ -1,0 +1,63 @@
+/**
+ * Starts a Parley service: validated configuration, Nest on Fastify, the NATS request/reply
+ * transport (one queue group per service), graceful shutdown on SIGTERM/SIGINT.
+ * A service's main.ts is one call to `runService`.
+ */
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Type } from '@nestjs/common';
+import { natsMicroserviceOptions } from '@parley/bus';
+import type { ServiceName } from '@parley/contracts';
+import { initLogger, logger } from '@parley/observability';
+import { ConfigError } from './config.js';
+import { PinoNestLogger } from './nest-logger.js';
+
+export interface ServiceBootstrap {
+  service: ServiceName;
+  /** The root module, built from the validated configuration. */
+  module: Type<unknown> | ReturnType<typeof Object>;
+  natsUrl: string;
+  httpPort: number;
+  httpHost: string;
+  /** Extra set-up of the HTTP app before it listens (e.g. the api-gateway's OpenAPI). */
+  configure?: (app: NestFastifyApplication) => Promise<void> | void;
+}
+
+/** Builds and starts the app; returns it listening. Used by main.ts and by integration tests. */
+export async function startService(options: ServiceBootstrap): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module as Type<unknown>,
+    new FastifyAdapter({ bodyLimit: 1_048_576 }),
+    { logger: new PinoNestLogger(), abortOnError: false },
+  );
+  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.service), {
+    inheritAppConfig: true,
+  });
+  app.enableShutdownHooks();
+  await options.configure?.(app);
+  await app.startAllMicroservices();
+  await app.listen(options.httpPort, options.httpHost);
+  return app;
+}
+
+/**
+ * The whole of a service's main.ts: build the options from configuration (which may throw a
+ * ConfigError), start, and exit non-zero with a clear message on any start-up failure.
+ */
+export async function runService(service: ServiceName, build: () => ServiceBootstrap): Promise<void> {
+  initLogger(service);
+  process.env.PARLEY_SERVICE_NAME = service;
+  try {
+    const options = build();
+    const app = await startService(options);
+    logger().info({ url: await app.getUrl() }, `${service} started`);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      logger().fatal({ err: error }, `${service} failed to start`);
+      process.stderr.write(`${service} failed to start: ${(error as Error).message}\n`);
+    }
+    process.exit(1);
+  }
+}

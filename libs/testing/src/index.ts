@@ -1,0 +1,8 @@
+/** @parley/testing — real servers for tests: discovery, isolation, and real XMPP/IRC clients. */
+export * from './env.js';
+export * from './namespace.js';
+export * from './wait.js';
+export * from './xmpp.js';
+export * from './irc.js';
+export * from './docker.js';
+export * from './services.js';

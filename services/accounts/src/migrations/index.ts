@@ -1,0 +1,4 @@
+/** Every migration of the `accounts` schema, in order. */
+import { Inbox1763769600000 } from './1763769600000-inbox.js';
+
+export const migrations = [Inbox1763769600000];

@@ -1,0 +1,22 @@
+/** Wires the presence service: Aggregated presence per identity, kept in a NATS KV bucket. */
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BusHealthIndicator, BusModule } from '@parley/bus';
+import { HealthModule } from '@parley/runtime';
+import type { Config } from './config.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        BusModule.forRoot({
+          service: 'presence',
+          natsUrl: config.PARLEY_NATS_URL,
+          replicas: config.PARLEY_STREAM_REPLICAS,
+        }),
+        HealthModule.forRoot('presence', [BusHealthIndicator]),
+      ],
+    };
+  }
+}
