@@ -6,3 +6,8 @@ export * from './messages.v1.js';
 export * from './streams.js';
 export * from './rpc.js';
 export * from './ids.js';
+export * from './accounts.v1.js';
+export * from './conferences.v1.js';
+export * from './archive.v1.js';
+export * from './presence.v1.js';
+export * from './permissions.js';

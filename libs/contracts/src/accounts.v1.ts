@@ -1,0 +1,2 @@
+/** Request/reply contracts of the accounts area (v1). */
+export {};

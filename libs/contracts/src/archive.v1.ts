@@ -1,0 +1,2 @@
+/** Request/reply contracts of the archive area (v1). */
+export {};

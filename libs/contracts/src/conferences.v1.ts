@@ -1,0 +1,2 @@
+/** Request/reply contracts of the conferences area (v1). */
+export {};

@@ -1,0 +1,2 @@
+/** NATS permissions per service, derived from these contracts. */
+export {};

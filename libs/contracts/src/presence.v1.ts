@@ -1,0 +1,2 @@
+/** Request/reply contracts of the presence area (v1). */
+export {};
