@@ -1,10 +1,16 @@
 /** Retries a start-up step (connecting to NATS or PostgreSQL) with backoff, logging each failure. */
 import { logger } from './logger.js';
 
+/** Attempts before a start-up step gives up: PARLEY_STARTUP_ATTEMPTS, default 10 (≈ 30 s in all). */
+function defaultAttempts(): number {
+  const configured = Number(process.env.PARLEY_STARTUP_ATTEMPTS);
+  return Number.isInteger(configured) && configured > 0 ? configured : 10;
+}
+
 export async function retry<T>(
   what: string,
   fn: () => Promise<T>,
-  attempts = 10,
+  attempts = defaultAttempts(),
   firstDelayMs = 250,
 ): Promise<T> {
   let delay = firstDelayMs;

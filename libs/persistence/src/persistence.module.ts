@@ -15,7 +15,8 @@ export class PersistenceModule {
       global: true,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({}),
+          // Connection retries happen once, in initializeAndMigrate; a failed migration is never retried.
+          useFactory: () => ({ toRetry: () => false }),
           dataSourceFactory: async () => initializeAndMigrate(createServiceDataSource(options)),
         }),
       ],
