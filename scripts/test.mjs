@@ -1,7 +1,18 @@
-// `npm test`: runs the whole vitest suite (unit, integration, e2e) against the real servers and
-// ends with one plain summary line, `N passed, N failed[, N skipped]`.
+// `npm test`: the whole vitest suite (unit, integration, e2e, deployment checks) against the real
+// servers, ending with one plain summary line `N passed, N failed[, N skipped]`.
+// On a fresh clone it first installs, builds and starts the local servers (deploy/local/services.sh).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ensureReady, root } from './bootstrap.mjs';
+
+ensureReady(fileURLToPath(import.meta.url));
+process.chdir(root);
+
+if (process.env.PARLEY_TEST_SERVERS !== 'external') {
+  const servers = spawnSync('bash', ['deploy/local/services.sh', 'start'], { stdio: 'inherit' });
+  if (servers.status !== 0) process.exit(servers.status ?? 1);
+}
 
 rmSync('node_modules/.vitest-cache', { recursive: true, force: true }); // vitest 5 keeps stale transforms
 rmSync('.vitest.json', { force: true });

@@ -28,7 +28,7 @@ export const configPieces = {
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be postgres://user:password@host:port/database')
-    .default('postgres://postgres@127.0.0.1:5432/postgres'),
+    .default('postgres://parley:parley@127.0.0.1:5432/parley'),
   databaseSchema: (fallback: string) =>
     z
       .string()
