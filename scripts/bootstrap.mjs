@@ -11,7 +11,11 @@ const bin = path.join(root, 'node_modules', '.bin');
 const node24 = path.join(bin, 'node');
 
 function run(command, args, extraEnv = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...extraEnv },
+  });
   if (result.status !== 0) {
     console.error(`\`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal})`);
     process.exit(result.status ?? 1);

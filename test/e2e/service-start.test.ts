@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '@parley/contracts';
 
 /** Runs a built service with the given environment until it exits; returns its exit code and stderr. */
-function runService(service: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function runService(
+  service: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`services/${service}/dist/main.js`], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -36,6 +39,8 @@ describe('service start-up with invalid configuration', () => {
       PARLEY_STARTUP_ATTEMPTS: '2',
     });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/archive failed to start: connecting to PostgreSQL .* still failing after 2 attempts/);
+    expect(stderr).toMatch(
+      /archive failed to start: connecting to PostgreSQL .* still failing after 2 attempts/,
+    );
   });
 });

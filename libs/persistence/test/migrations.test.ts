@@ -52,7 +52,9 @@ describe('migrations on a fresh schema of the real PostgreSQL', () => {
       [schema],
     );
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'body', 'author']);
-    const applied: Array<{ name: string }> = await ds.query(`SELECT name FROM "${schema}".migrations ORDER BY id`);
+    const applied: Array<{ name: string }> = await ds.query(
+      `SELECT name FROM "${schema}".migrations ORDER BY id`,
+    );
     expect(applied.map((m) => m.name)).toEqual(['CreateNotes1700000000001', 'AddAuthor1700000000002']);
   });
 
@@ -61,7 +63,9 @@ describe('migrations on a fresh schema of the real PostgreSQL', () => {
     await initializeAndMigrate(open(schema, [CreateNotes1700000000001]));
     const second = open(schema, [CreateNotes1700000000001, AddAuthor1700000000002]);
     await initializeAndMigrate(second);
-    const applied: Array<{ name: string }> = await second.query(`SELECT name FROM "${schema}".migrations ORDER BY id`);
+    const applied: Array<{ name: string }> = await second.query(
+      `SELECT name FROM "${schema}".migrations ORDER BY id`,
+    );
     expect(applied.map((m) => m.name)).toEqual(['CreateNotes1700000000001', 'AddAuthor1700000000002']);
   });
 
