@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { pingRpc } from '@parley/contracts';
 import { startService } from '@parley/runtime';
+
 import { serviceTestEnv } from '@parley/testing';
 import { AppModule as AccountsModule } from '../../services/accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../services/accounts/src/config.js';
@@ -14,7 +16,14 @@ describe('two services over the real bus', () => {
   let conferenceCore: NestFastifyApplication;
 
   beforeAll(async () => {
-    const accountsConfig = loadAccountsConfig(serviceTestEnv('accounts'));
+    const accountsConfig = loadAccountsConfig(
+      serviceTestEnv('accounts', {
+        PARLEY_JWT_SECRET: randomBytes(32).toString('base64'),
+        PARLEY_SECRETS_KEY: randomBytes(32).toString('base64'),
+        PARLEY_SECRETS_KEY_ID: 'k1',
+      }),
+    );
+
     accounts = await startService({
       service: 'accounts',
       module: AccountsModule.forRoot(accountsConfig),

@@ -25,6 +25,7 @@ import type { z } from 'zod';
 import { HEADERS, allStreams, dlqStream, type StreamDefinition } from '@parley/contracts';
 import { busMetrics, currentCorrelationId, logger, retry } from '@parley/observability';
 import { DurableConsumer, type DurableConsumerOptions } from './durable-consumer.js';
+import { natsConnectionOptions } from './rpc.js';
 
 export interface BusConnectOptions {
   natsUrl: string;
@@ -54,9 +55,9 @@ export class JetStreamBus {
   ) {}
 
   static async connect(options: BusConnectOptions): Promise<JetStreamBus> {
-    const nc = await retry(`connecting to NATS at ${options.natsUrl}`, () =>
+    const nc = await retry(`connecting to NATS at ${options.natsUrl.replace(/\/\/[^@/]*@/g, '//***@')}`, () =>
       connect({
-        servers: options.natsUrl.split(','),
+        ...natsConnectionOptions(options.natsUrl),
         name: options.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,

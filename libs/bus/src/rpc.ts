@@ -41,9 +41,26 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * NATS servers and credentials from `PARLEY_NATS_URL` (`nats://user:password@host:4222,…`): nats.js
+ * ignores credentials inside server URLs, so they are lifted out into `user`/`pass`. Each service
+ * has its own NATS user in production (deploy/nats/accounts.conf).
+ */
+export function natsConnectionOptions(natsUrl: string): { servers: string[]; user?: string; pass?: string } {
+  let credentials: { user?: string; pass?: string } = {};
+  const servers = natsUrl.split(',').map((server) => {
+    const match = /^([a-z]+:\/\/)([^@/]*)@(.*)$/.exec(server);
+    if (!match) return server;
+    const [user, pass] = match[2]!.split(':');
+    credentials = { user: decodeURIComponent(user!), pass: decodeURIComponent(pass ?? '') };
+    return `${match[1]}${match[3]}`;
+  });
+  return { servers, ...credentials };
+}
+
 /** Options for `app.connectMicroservice`: replicas of a service share one queue group. */
 export function natsMicroserviceOptions(natsUrl: string, queue: string): NatsOptions {
-  return { transport: Transport.NATS, options: { servers: natsUrl.split(','), queue } };
+  return { transport: Transport.NATS, options: { ...natsConnectionOptions(natsUrl), queue } };
 }
 
 /**
@@ -91,7 +108,7 @@ export class RpcClient {
 
   static create(natsUrl: string): RpcClient {
     return new RpcClient(
-      ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: natsUrl.split(',') } }),
+      ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(natsUrl) }),
     );
   }
 

@@ -33,7 +33,8 @@ export async function startService(options: ServiceBootstrap): Promise<NestFasti
   app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.service), {
     inheritAppConfig: true,
   });
-  app.enableShutdownHooks();
+  // On SIGTERM/SIGINT: close consumers and connections, then exit 0 (not by re-raising the signal).
+  app.enableShutdownHooks([], { useProcessExit: true });
   await options.configure?.(app);
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.httpHost);

@@ -1,0 +1,8 @@
+/**
+ * The REST feature modules of the gateway, in document order. AppModule mounts them and the
+ * OpenAPI document is generated from their controllers: add a feature here (e.g. conferences)
+ * and it is both served and documented.
+ */
+import { AccountsHttpModule } from './accounts/accounts-http.module.js';
+
+export const apiModules = [AccountsHttpModule];

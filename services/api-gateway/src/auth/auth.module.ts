@@ -1,0 +1,18 @@
+/** Authentication of owners at the edge: the global access-token guard and its verifier. */
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AccessTokenGuard } from './access-token.guard.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+
+@Module({})
+export class AuthModule {
+  static forRoot(jwtSecret: string): DynamicModule {
+    return {
+      module: AuthModule,
+      providers: [
+        { provide: AccessTokenVerifier, useFactory: () => new AccessTokenVerifier(jwtSecret) },
+        { provide: APP_GUARD, useClass: AccessTokenGuard },
+      ],
+    };
+  }
+}

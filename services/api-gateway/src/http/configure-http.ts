@@ -1,0 +1,13 @@
+/**
+ * HTTP set-up of the gateway that lives on the Fastify instance rather than in Nest modules; passed
+ * to startService as `configure` (by main.ts and by the tests, so both serve the same thing).
+ */
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { serveOpenApi } from './openapi.setup.js';
+
+export function configureHttp(app: NestFastifyApplication): void {
+  // The API speaks JSON only: without this, Fastify would hand text/plain bodies to the handlers as
+  // strings; removed, they are refused with 415 Unsupported Media Type.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  serveOpenApi(app);
+}
