@@ -1,9 +1,10 @@
-/** Wires the archive service: Every accepted message and notice of every conference, by (conference, seq). */
+/** Wires the archive service: every accepted message and notice of every conference, by (conference, seq). */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusHealthIndicator, BusModule } from '@parley/bus';
 import { DatabaseHealthIndicator, PersistenceModule } from '@parley/persistence';
-import { migrations } from './migrations/index.js';
 import { HealthModule } from '@parley/runtime';
+import { ArchiveModule } from './archive/archive.module.js';
+import { migrations } from './migrations/index.js';
 import type { Config } from './config.js';
 
 @Module({})
@@ -24,6 +25,7 @@ export class AppModule {
           migrations,
         }),
         HealthModule.forRoot('archive', [BusHealthIndicator, DatabaseHealthIndicator]),
+        ArchiveModule.forRoot(config),
       ],
     };
   }

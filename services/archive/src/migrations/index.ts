@@ -1,4 +1,5 @@
 /** Every migration of the `archive` schema, in order. */
 import { Inbox1763769600000 } from './1763769600000-inbox.js';
+import { Archive1763856000000 } from './1763856000000-archive.js';
 
-export const migrations = [Inbox1763769600000];
+export const migrations = [Inbox1763769600000, Archive1763856000000];
