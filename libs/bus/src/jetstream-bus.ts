@@ -60,6 +60,9 @@ export class JetStreamBus {
         ...natsConnectionOptions(options.natsUrl),
         name: options.name,
         maxReconnectAttempts: -1,
+        // Async stack traces cost ~20% of a busy service's CPU (one error object per request).
+        noAsyncTraces: true,
+
         reconnectTimeWait: 500,
       }),
     );

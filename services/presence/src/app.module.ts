@@ -1,8 +1,10 @@
-/** Wires the presence service: Aggregated presence per identity, kept in a NATS KV bucket. */
+/** Wires the presence service: aggregated presence per identity, kept in a NATS KV bucket. */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusHealthIndicator, BusModule } from '@parley/bus';
 import { HealthModule } from '@parley/runtime';
 import type { Config } from './config.js';
+import { PresenceModule } from './presence/presence.module.js';
+import { PresenceStoreHealthIndicator } from './presence/presence-store.js';
 
 @Module({})
 export class AppModule {
@@ -15,7 +17,11 @@ export class AppModule {
           natsUrl: config.PARLEY_NATS_URL,
           replicas: config.PARLEY_STREAM_REPLICAS,
         }),
-        HealthModule.forRoot('presence', [BusHealthIndicator]),
+        PresenceModule.forRoot({
+          concurrency: config.PARLEY_PRESENCE_CONCURRENCY,
+          cacheSize: config.PARLEY_PRESENCE_CACHE_SIZE,
+        }),
+        HealthModule.forRoot('presence', [BusHealthIndicator, PresenceStoreHealthIndicator]),
       ],
     };
   }
