@@ -6,3 +6,4 @@ export * from './xmpp.js';
 export * from './irc.js';
 export * from './docker.js';
 export * from './services.js';
+export * from './xmpp-component.js';

@@ -1,9 +1,12 @@
-/** Wires the conference-core service: Conferences, participants and the relay: consumes inbound IM events, emits deliveries and conference events. */
+/** Wires the conference-core service: conferences, participants and the relay (inbound IM events in, deliveries and conference events out). */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusHealthIndicator, BusModule } from '@parley/bus';
 import { DatabaseHealthIndicator, PersistenceModule } from '@parley/persistence';
-import { migrations } from './migrations/index.js';
 import { HealthModule } from '@parley/runtime';
+import { ConferenceEntity, ParticipantEntity } from './conference/conference.entity.js';
+import { ConferenceModule } from './conference/conference.module.js';
+import { migrations } from './migrations/index.js';
+import { OutboxEntity } from './outbox/outbox.entity.js';
 import type { Config } from './config.js';
 
 @Module({})
@@ -20,10 +23,11 @@ export class AppModule {
         PersistenceModule.forRoot({
           url: config.PARLEY_DATABASE_URL,
           schema: config.PARLEY_DATABASE_SCHEMA,
-          entities: [],
+          entities: [ConferenceEntity, ParticipantEntity, OutboxEntity],
           migrations,
         }),
         HealthModule.forRoot('conference-core', [BusHealthIndicator, DatabaseHealthIndicator]),
+        ConferenceModule.forRoot({ botSuffix: config.PARLEY_BOT_SUFFIX }),
       ],
     };
   }

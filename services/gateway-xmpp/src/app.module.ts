@@ -1,7 +1,9 @@
-/** Wires the gateway-xmpp service: XMPP server component (XEP-0114): every conference bot is <conference-id>@<component domain>. */
+/** Wires the gateway-xmpp service: an XMPP server component (XEP-0114) serving every conference bot as <conference-id>@<component domain>. */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusHealthIndicator, BusModule } from '@parley/bus';
 import { HealthModule } from '@parley/runtime';
+import { GatewayModule } from './gateway/gateway.module.js';
+import { XmppComponentHealthIndicator } from './gateway/xmpp-health.indicator.js';
 import type { Config } from './config.js';
 
 @Module({})
@@ -15,7 +17,14 @@ export class AppModule {
           natsUrl: config.PARLEY_NATS_URL,
           replicas: config.PARLEY_STREAM_REPLICAS,
         }),
-        HealthModule.forRoot('gateway-xmpp', [BusHealthIndicator]),
+        GatewayModule.forRoot({
+          host: config.PARLEY_XMPP_COMPONENT_HOST,
+          port: config.PARLEY_XMPP_COMPONENT_PORT,
+          domain: config.PARLEY_XMPP_COMPONENT_DOMAIN.toLowerCase(),
+          secret: config.PARLEY_XMPP_COMPONENT_SECRET,
+          serviceName: 'Parley conferences',
+        }),
+        HealthModule.forRoot('gateway-xmpp', [BusHealthIndicator, XmppComponentHealthIndicator]),
       ],
     };
   }

@@ -4,6 +4,15 @@ import { baseConfigShape, loadConfig } from '@parley/runtime';
 
 export const configSchema = z.object({
   ...baseConfigShape(8086),
+  /** Where the XMPP server accepts components (XEP-0114). */
+  PARLEY_XMPP_COMPONENT_HOST: z.string().min(1).default('127.0.0.1'),
+  PARLEY_XMPP_COMPONENT_PORT: z.coerce.number().int().min(1).max(65535).default(5347),
+  /** The component's domain; bots are `<conference-id>@<domain>`. */
+  PARLEY_XMPP_COMPONENT_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/i, 'must be a host name, e.g. conf.example.org')
+    .default('conf.localhost'),
+  PARLEY_XMPP_COMPONENT_SECRET: z.string().min(1).default('parley-component-secret'),
 });
 export type Config = z.infer<typeof configSchema>;
 

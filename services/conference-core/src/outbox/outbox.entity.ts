@@ -1,0 +1,33 @@
+/**
+ * The outbox: bus messages decided in a database transaction, published after it commits by the
+ * relay (outbox.relay.ts). Writing them with the facts they announce is what makes a crash lose
+ * nothing: an unsent row is published on the next pass, with the same Nats-Msg-Id.
+ */
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxStream = 'im-outbound' | 'conf-events';
+
+@Entity({ name: 'outbox' })
+export class OutboxEntity {
+  /** Publication order: rows of one conference are written under its row lock, so ids follow commit order. */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  stream!: OutboxStream;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  @Column({ type: 'text' })
+  msgId!: string;
+
+  @Column({ type: 'jsonb' })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  sentAt!: Date | null;
+}

@@ -1,0 +1,123 @@
+/**
+ * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after every
+ * committed decision (kick) and on a timer (rows left by a crash, or by another replica). A
+ * transaction-scoped advisory lock lets one replica relay at a time, which keeps the publish order
+ * equal to the commit order. A crash between publish and "sent" republishes with the same
+ * Nats-Msg-Id, which JetStream's duplicate window drops.
+ */
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { JetStreamBus } from '@parley/bus';
+import { streams, type StreamDefinition } from '@parley/contracts';
+import { logger } from '@parley/observability';
+import type { OutboxStream } from './outbox.entity.js';
+
+const BATCH = 256;
+const POLL_MS = 1_000;
+const CLEANUP_EVERY_MS = 10 * 60_000;
+
+export interface OutboxMessage {
+  stream: OutboxStream;
+  subject: string;
+  msgId: string;
+  payload: Record<string, unknown>;
+}
+
+function streamOf(stream: OutboxStream): StreamDefinition {
+  return stream === 'im-outbound' ? streams.imOutbound() : streams.confEvents();
+}
+
+/**
+ * Adds messages to the outbox inside the caller's transaction. Each is validated against its
+ * stream's schema here, so a row that reaches the relay can always be published.
+ */
+export async function enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  for (const message of messages) streamOf(message.stream).schema.parse(message.payload);
+  const params: unknown[] = [];
+  const rows = messages.map((m, i) => {
+    params.push(m.stream, m.subject, m.msgId, JSON.stringify(m.payload));
+    return `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4}::jsonb)`;
+  });
+  // One statement: ids are drawn in VALUES order, which is the publication order.
+  await manager.query(
+    `INSERT INTO outbox (stream, subject, msg_id, payload) VALUES ${rows.join(', ')}`,
+    params,
+  );
+}
+
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: JetStreamBus,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a pass; passes never overlap, and a kick during a pass runs one more. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          while ((await this.relayBatch()) === BATCH && !this.stopped);
+        } catch (error) {
+          logger().error({ err: error }, 'outbox relay pass failed; retrying on the next pass');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Publishes up to BATCH unsent rows in order; returns how many. */
+  private relayBatch(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [lock] = (await manager.query(
+        "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox')) AS locked",
+      )) as Array<{ locked: boolean }>;
+      if (!lock?.locked) return 0;
+      const rows = (await manager.query(
+        'SELECT id, stream, subject, msg_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1',
+        [BATCH],
+      )) as Array<{ id: string; stream: OutboxStream; subject: string; msg_id: string; payload: object }>;
+      // One at a time: concurrent publishes could be stored out of order if one is retried.
+      for (const row of rows) {
+        await this.bus.publish(streamOf(row.stream), row.subject, row.payload, { msgId: row.msg_id });
+      }
+      if (rows.length > 0) {
+        await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
+          rows.map((r) => r.id),
+        ]);
+        if (Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) {
+          // Sent rows are kept a day for inspection.
+          this.lastCleanup = Date.now();
+          await manager.query("DELETE FROM outbox WHERE sent_at < now() - interval '1 day'");
+        }
+      }
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The XMPP adapter: protocol translation only. It speaks XEP-0114 to the XMPP server as the
+ * component domain (every conference bot is `<conference-id>@<domain>`), turns stanzas into
+ * contract-shaped events for the gateway, and contract deliveries into stanzas. Bus plumbing,
+ * retries and de-duplication live in the gateway (a later issue moves them to libs/gateway-kit).
+ */
+import { component, xml, type Component, type IncomingContext } from '@xmpp/component';
+import type { Element } from '@xmpp/xml';
+import {
+  MAX_BODY_LENGTH,
+  type BotInfo,
+  type ImDeliveryV1,
+  type ImInboundV1,
+  type PresenceShow,
+} from '@parley/contracts';
+import { logger } from '@parley/observability';
+import {
+  NS,
+  bareJid,
+  botJid,
+  cleanBody,
+  inboundId,
+  parseTarget,
+  presenceShow,
+  resourceOf,
+  xmlSafe,
+} from './stanza-rules.js';
+
+type Distribute<T> = T extends unknown ? Omit<T, 'occurredAt'> : never;
+/** An inbound event without its time (the gateway stamps it). */
+export type InboundDraft = Distribute<ImInboundV1>;
+
+export interface PresenceDraft {
+  address: string;
+  resource: string;
+  show: PresenceShow;
+  status?: string;
+}
+
+/** What the adapter needs from the rest of the gateway. */
+export interface AdapterPort {
+  inbound(event: InboundDraft): void;
+  presence(update: PresenceDraft): void;
+  /** The bot of one conference, or null when there is none. */
+  bot(conferenceId: string): Promise<BotInfo | null>;
+  /** The conferences `address` may join (disco#items on the domain). */
+  joinableBy(address: string): Promise<BotInfo[]>;
+}
+
+export interface XmppAdapterOptions {
+  host: string;
+  port: number;
+  domain: string;
+  secret: string;
+  /** Name of the service in disco#info / vCard of the domain. */
+  serviceName: string;
+}
+
+const TOO_LONG = `Your message is too long to relay (the limit is ${MAX_BODY_LENGTH} characters); please split it.`;
+const NO_CONFERENCE = 'There is no conference at this address.';
+
+export class XmppAdapter {
+  private readonly xmpp: Component;
+  private receipts = 0;
+
+  constructor(
+    private readonly options: XmppAdapterOptions,
+    private readonly port: AdapterPort,
+  ) {
+    this.xmpp = component({
+      service: `xmpp://${options.host}:${options.port}`,
+      domain: options.domain,
+      password: options.secret,
+    });
+    this.xmpp.on('error', (error: Error) => logger().warn({ err: error }, 'XMPP component error'));
+    this.xmpp.on('offline', () => logger().info('XMPP component offline'));
+    this.xmpp.on('online', () => logger().info({ domain: options.domain }, 'XMPP component online'));
+    this.xmpp.on('stanza', (stanza: Element) => {
+      try {
+        this.onStanza(stanza);
+      } catch (error) {
+        // A stanza we cannot understand is dropped, never allowed to take the gateway down.
+        logger().warn(
+          { err: error, stanza: stanza.toString().slice(0, 500) },
+          'ignoring a stanza that failed',
+        );
+      }
+    });
+    this.xmpp.iqCallee.get(NS.discoInfo, 'query', (ctx) => this.discoInfo(ctx));
+    this.xmpp.iqCallee.get(NS.discoItems, 'query', (ctx) => this.discoItems(ctx));
+    this.xmpp.iqCallee.get(NS.vcard, 'vCard', (ctx) => this.vcard(ctx));
+    this.xmpp.iqCallee.get(NS.ping, 'ping', () => true); // XEP-0199: an empty result
+  }
+
+  get isOnline(): boolean {
+    return this.xmpp.status === 'online';
+  }
+
+  get status(): string {
+    return this.xmpp.status;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.xmpp.start();
+    } catch (error) {
+      // Without stop() the reconnect module keeps retrying behind the caller's back.
+      await this.xmpp.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.xmpp.stop().catch(() => undefined);
+  }
+
+  /** Sends one delivery as stanzas; resolves once they are written to the server connection. */
+  async deliver(delivery: ImDeliveryV1): Promise<void> {
+    const from = botJid(delivery.conferenceId, this.options.domain);
+    const to = delivery.to;
+    const nick = xml('nick', { xmlns: NS.nick }, xmlSafe(delivery.botName));
+    switch (delivery.kind) {
+      case 'message':
+        await this.send(
+          xml('message', { from, to, type: 'chat' }, xml('body', {}, xmlSafe(delivery.body ?? ''))),
+        );
+        return;
+      case 'authorization-request':
+        await this.send(xml('presence', { from, to, type: 'subscribe' }, nick));
+        return;
+      case 'bot-online':
+        // Grant the user's subscription to the bot (harmless when they never asked), then show it online.
+        await this.send(xml('presence', { from, to, type: 'subscribed' }));
+        await this.send(xml('presence', { from, to }, nick));
+        return;
+      case 'bot-offline':
+        await this.send(xml('presence', { from, to, type: 'unavailable' }));
+        return;
+      case 'revoke-authorization':
+        await this.send(xml('presence', { from, to, type: 'unsubscribed' }));
+        await this.send(xml('presence', { from, to, type: 'unsubscribe' }));
+        return;
+    }
+  }
+
+  private async send(stanza: Element): Promise<void> {
+    if (!this.isOnline) throw new Error(`XMPP component is ${this.xmpp.status}`);
+    await this.xmpp.send(stanza);
+  }
+
+  /** Fire-and-forget answer from the adapter itself (malformed input); logged if it fails. */
+  private reply(from: string, to: string, body: string): void {
+    this.send(xml('message', { from, to, type: 'chat' }, xml('body', {}, body))).catch((error: unknown) =>
+      logger().warn({ err: error, to }, 'could not answer a stanza'),
+    );
+  }
+
+  private onStanza(stanza: Element): void {
+    if (stanza.is('message')) this.onMessage(stanza);
+    else if (stanza.is('presence')) this.onPresence(stanza);
+  }
+
+  private onMessage(stanza: Element): void {
+    const { from = '', to = '', type = 'normal', id } = stanza.attrs as Record<string, string | undefined>;
+    // Errors, group chat and headlines are never answered: answering an error can loop forever.
+    if (type !== 'chat' && type !== 'normal') return;
+    const body = stanza.getChildText('body');
+    if (body === null || !from) return; // chat states, receipts, …
+    const target = parseTarget(to, this.options.domain);
+    const botAddress = bareJid(to) || this.options.domain;
+    if (target.kind === 'domain') {
+      this.reply(
+        this.options.domain,
+        from,
+        `This is ${this.options.serviceName}: write to a conference bot (<conference>@${this.options.domain}).`,
+      );
+      return;
+    }
+    if (target.kind !== 'bot') {
+      if (target.kind === 'invalid') this.reply(botAddress, from, NO_CONFERENCE);
+      return;
+    }
+    if (body.length > MAX_BODY_LENGTH) {
+      this.reply(target.jid, from, TOO_LONG);
+      return;
+    }
+    const text = cleanBody(body);
+    if (text.trim() === '') return;
+    const nick = cleanBody(stanza.getChild('nick', NS.nick)?.getText() ?? '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    this.port.inbound({
+      id: inboundId({
+        from,
+        to: target.jid,
+        stanzaId: id,
+        body,
+        receipt: `${Date.now()}:${this.receipts++}`,
+      }),
+      kind: 'message',
+      network: 'xmpp',
+      conferenceId: target.conferenceId,
+      from: bareJid(from),
+      fromResource: resourceOf(from).slice(0, 1023),
+      ...(nick ? { displayName: nick.slice(0, 200) } : {}),
+      body: text,
+    });
+  }
+
+  private onPresence(stanza: Element): void {
+    const { from = '', to = '', type } = stanza.attrs as Record<string, string | undefined>;
+    if (!from || type === 'error') return;
+    const target = parseTarget(to, this.options.domain);
+    if (type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') {
+      if (target.kind !== 'bot') return;
+      this.port.inbound({
+        id: inboundId({
+          from,
+          to: target.jid,
+          stanzaId: undefined,
+          body: type,
+          receipt: `${Date.now()}:${this.receipts++}`,
+        }),
+        kind: 'subscription',
+        network: 'xmpp',
+        conferenceId: target.conferenceId,
+        from: bareJid(from),
+        subscription: type,
+      });
+      return;
+    }
+    if (type === 'probe') {
+      if (target.kind === 'bot') void this.answerProbe(target.conferenceId, target.jid, from);
+      return;
+    }
+    const show = presenceShow(type, stanza.getChildText('show'));
+    if (!show || (target.kind !== 'bot' && target.kind !== 'domain')) return;
+    const status = stanza.getChildText('status')?.slice(0, 1024);
+    this.port.presence({
+      address: bareJid(from),
+      resource: resourceOf(from).slice(0, 1023),
+      show,
+      ...(status ? { status } : {}),
+    });
+  }
+
+  private async answerProbe(conferenceId: string, bot: string, to: string): Promise<void> {
+    try {
+      const info = await this.port.bot(conferenceId);
+      const online = info?.state === 'active';
+      await this.send(
+        online
+          ? xml('presence', { from: bot, to }, xml('nick', { xmlns: NS.nick }, xmlSafe(info.botName)))
+          : xml('presence', { from: bot, to, type: 'unavailable' }),
+      );
+    } catch (error) {
+      logger().warn({ err: error, bot }, 'could not answer a presence probe');
+    }
+  }
+
+  // ---- service discovery (XEP-0030) and vCard (XEP-0054) -----------------------------------
+
+  private async discoInfo(ctx: IncomingContext): Promise<Element> {
+    const target = parseTarget(ctx.stanza.attrs.to as string, this.options.domain);
+    const node = ctx.element.attrs.node as string | undefined;
+    const features = [NS.discoInfo, NS.discoItems, NS.vcard, NS.ping];
+    if (target.kind === 'domain') {
+      return xml(
+        'query',
+        { xmlns: NS.discoInfo, ...(node ? { node } : {}) },
+        xml('identity', { category: 'component', type: 'generic', name: this.options.serviceName }),
+        ...features.map((v) => xml('feature', { var: v })),
+      );
+    }
+    const info = target.kind === 'bot' ? await this.port.bot(target.conferenceId) : null;
+    if (!info) return itemNotFound();
+    return xml(
+      'query',
+      { xmlns: NS.discoInfo, ...(node ? { node } : {}) },
+      xml('identity', { category: 'client', type: 'bot', name: xmlSafe(info.botName) }),
+      ...features.filter((v) => v !== NS.discoItems).map((v) => xml('feature', { var: v })),
+    );
+  }
+
+  private async discoItems(ctx: IncomingContext): Promise<Element> {
+    const target = parseTarget(ctx.stanza.attrs.to as string, this.options.domain);
+    if (target.kind === 'domain') {
+      const conferences = await this.port.joinableBy(bareJid(ctx.stanza.attrs.from as string));
+      return xml(
+        'query',
+        { xmlns: NS.discoItems },
+        ...conferences.map((c) =>
+          xml('item', { jid: botJid(c.conferenceId, this.options.domain), name: xmlSafe(c.botName) }),
+        ),
+      );
+    }
+    const info = target.kind === 'bot' ? await this.port.bot(target.conferenceId) : null;
+    if (!info) return itemNotFound();
+    return xml('query', { xmlns: NS.discoItems });
+  }
+
+  private async vcard(ctx: IncomingContext): Promise<Element> {
+    const target = parseTarget(ctx.stanza.attrs.to as string, this.options.domain);
+    if (target.kind === 'domain') {
+      return xml('vCard', { xmlns: NS.vcard }, xml('FN', {}, this.options.serviceName));
+    }
+    const info = target.kind === 'bot' ? await this.port.bot(target.conferenceId) : null;
+    if (!info) return itemNotFound();
+    return xml(
+      'vCard',
+      { xmlns: NS.vcard },
+      xml('FN', {}, xmlSafe(info.botName)),
+      xml('NICKNAME', {}, xmlSafe(info.botName)),
+      ...(info.subject ? [xml('DESC', {}, xmlSafe(info.subject))] : []),
+    );
+  }
+}
+
+function itemNotFound(): Element {
+  return xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS.stanzas }));
+}
