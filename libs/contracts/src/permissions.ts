@@ -1,2 +1,250 @@
-/** NATS permissions per service, derived from these contracts. */
-export {};
+/**
+ * NATS permissions per service, derived from these contracts so they cannot drift: each service
+ * declares what it does on the bus (streams it publishes to, durable consumers it runs, streams it
+ * reads with ephemeral consumers, services it calls, KV buckets it uses) and `natsPermissions()`
+ * turns that into the publish/subscribe allow-lists of its NATS user. `deploy/nats/generate.mjs`
+ * writes them as a nats-server accounts config.
+ *
+ * A service that starts using the bus in a new way adds it to BUS_NEEDS below — and nowhere else.
+ */
+import { accountsRpc } from './accounts.v1.js';
+import type { Network } from './networks.js';
+import { NETWORKS } from './networks.js';
+import { rpcSubject } from './rpc.js';
+import {
+  consumers,
+  dlqStream,
+  kvBuckets,
+  streams,
+  subjects,
+  type ServiceName,
+  SERVICE_NAMES,
+} from './streams.js';
+
+/** One durable consumer a service runs: the stream and the durable name (see `consumers`). */
+interface DurableUse {
+  stream: () => { name: string };
+  durable: string;
+}
+
+/** What a service does on the bus. Functions, because names depend on the bus prefix. */
+export interface BusNeeds {
+  /** Subjects it publishes to JetStream streams (wildcards allowed). */
+  publishes: () => string[];
+  /** Durable consumers it creates and pulls from (it may also dead-letter their messages). */
+  durables: () => DurableUse[];
+  /** Stream names it reads with ephemeral/ordered consumers (e.g. a live feed). */
+  reads: () => string[];
+  /** Services whose RPCs it calls. */
+  calls: ServiceName[];
+  /** KV buckets it reads and writes. */
+  kv: () => string[];
+  /**
+   * Whether it may ask accounts for an owner's decrypted IM credentials (it logs in as the owner):
+   * everyone else is denied that one subject even when it may call accounts.
+   */
+  imCredentials?: boolean;
+}
+
+const allNetworks = (fn: (network: Network) => string) => NETWORKS.map(fn);
+const gatewayNeeds = (network: Network): BusNeeds => ({
+  publishes: () => [subjects.imInbound(network, '*'), subjects.presenceUpdate(network)],
+  durables: () => [{ stream: streams.imOutbound, durable: consumers.gatewayOutbound(network) }],
+  reads: () => [],
+  // Conference lookups (bots, service discovery) and owner credentials for contact import.
+  calls: ['conference-core', 'accounts', 'presence'],
+  kv: () => [],
+  imCredentials: true,
+});
+
+/** The bus needs of every service: the single source of its NATS permissions. */
+export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
+  'api-gateway': {
+    publishes: () => [],
+    durables: () => [],
+    // The SSE live feed of a conference reads CONF_EVENTS with ordered consumers.
+    reads: () => [streams.confEvents().name],
+    calls: ['accounts', 'contact-import', 'conference-core', 'archive', 'presence'],
+    kv: () => [],
+  },
+  accounts: {
+    publishes: () => [],
+    durables: () => [],
+    reads: () => [],
+    calls: [],
+    kv: () => [],
+  },
+  'contact-import': {
+    publishes: () => [],
+    durables: () => [],
+    reads: () => [],
+    calls: ['accounts', 'gateway-xmpp', 'gateway-irc'],
+    kv: () => [],
+    imCredentials: true,
+  },
+  'conference-core': {
+    publishes: () => [...allNetworks(subjects.imOutbound), subjects.confEvents('*')],
+    durables: () => [
+      { stream: streams.imInbound, durable: consumers.conferenceCoreInbound },
+      { stream: streams.presenceChanges, durable: consumers.conferenceCorePresence },
+    ],
+    reads: () => [],
+    calls: ['accounts', 'contact-import', 'archive', 'presence'],
+    kv: () => [],
+  },
+  archive: {
+    publishes: () => [],
+    durables: () => [{ stream: streams.confEvents, durable: consumers.archiveEvents }],
+    reads: () => [],
+    calls: [],
+    kv: () => [],
+  },
+  presence: {
+    publishes: () => allNetworks(subjects.presenceChanged),
+    durables: () => [{ stream: streams.presenceUpdates, durable: consumers.presenceUpdates }],
+    reads: () => [],
+    calls: [],
+    kv: () => [kvBuckets.presence()],
+  },
+  'gateway-xmpp': gatewayNeeds('xmpp'),
+  'gateway-irc': gatewayNeeds('irc'),
+};
+
+/** A NATS user's permissions, in nats-server's terms. */
+export interface NatsPermissions {
+  /** `deny` wins over `allow` in nats-server. */
+  publish: { allow: string[]; deny: string[] };
+  subscribe: { allow: string[] };
+  /** Lets a responder publish one reply to the reply subject of a request it received. */
+  allowResponses: boolean;
+}
+
+const JS_API = '$JS.API';
+
+/** JetStream API subjects to create/update/inspect a stream (every service provisions all streams at start-up). */
+function streamProvisioning(stream: string): string[] {
+  return ['INFO', 'CREATE', 'UPDATE'].map((op) => `${JS_API}.STREAM.${op}.${stream}`);
+}
+
+/** JetStream API subjects to manage and pull from one named consumer (or `*` for any). */
+function consumerApi(stream: string, consumer: string): string[] {
+  return [
+    `${JS_API}.CONSUMER.CREATE.${stream}.${consumer}`,
+    // With a filter subject, nats.js appends it to the create subject.
+    `${JS_API}.CONSUMER.CREATE.${stream}.${consumer}.>`,
+    `${JS_API}.CONSUMER.DURABLE.CREATE.${stream}.${consumer}`,
+    `${JS_API}.CONSUMER.INFO.${stream}.${consumer}`,
+    `${JS_API}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+    // Acks, naks and in-progress go to the message's reply subject.
+    `$JS.ACK.${stream}.${consumer}.>`,
+  ];
+}
+
+/** The NATS permissions of a service's user. */
+export function natsPermissions(service: ServiceName): NatsPermissions {
+  const needs = BUS_NEEDS[service];
+  const allStreamNames = [...Object.values(streams).map((make) => make().name), dlqStream().name];
+  const publish = new Set<string>([
+    // Account info: the JetStream manager checks the API is there.
+    `${JS_API}.INFO`,
+    ...allStreamNames.flatMap(streamProvisioning),
+    ...needs.publishes(),
+    ...needs.calls.map((target) => subjects.rpc(target, '>')),
+  ]);
+  const subscribe = new Set<string>([
+    // Its own RPCs (queue group = service name) and every reply inbox (requests, JetStream acks).
+    subjects.rpc(service, '>'),
+    '_INBOX.>',
+  ]);
+  for (const { stream, durable } of needs.durables()) {
+    const name = stream().name;
+    consumerApi(name, durable).forEach((s) => publish.add(s));
+    // A message that cannot be handled goes to the dead-letter subject of its stream.
+    publish.add(subjects.dlq(name));
+  }
+  for (const name of needs.reads()) {
+    consumerApi(name, '*').forEach((s) => publish.add(s));
+    publish.add(`${JS_API}.CONSUMER.DELETE.${name}.*`);
+  }
+  for (const bucket of needs.kv()) {
+    const stream = `KV_${bucket}`;
+    streamProvisioning(stream).forEach((s) => publish.add(s));
+    consumerApi(stream, '*').forEach((s) => publish.add(s));
+    publish.add(`${JS_API}.CONSUMER.DELETE.${stream}.*`);
+    publish.add(`${JS_API}.DIRECT.GET.${stream}.>`);
+    publish.add(`${JS_API}.DIRECT.GET.${stream}`);
+    publish.add(`${JS_API}.STREAM.MSG.GET.${stream}`);
+    publish.add(`$KV.${bucket}.>`);
+  }
+  const deny = needs.imCredentials ? [] : [rpcSubject(accountsRpc.imAccountCredentials)];
+  return {
+    publish: { allow: [...publish], deny },
+    subscribe: { allow: [...subscribe] },
+    allowResponses: true,
+  };
+}
+
+/** Every service's permissions, in SERVICE_NAMES order. */
+export function allNatsPermissions(): Array<{ service: ServiceName; permissions: NatsPermissions }> {
+  return SERVICE_NAMES.map((service) => ({ service, permissions: natsPermissions(service) }));
+}
+
+/** The environment variable holding a NATS user's password (never written into a config file). */
+export function natsPasswordVariable(user: ServiceName | 'admin'): string {
+  return `PARLEY_NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The NATS account every Parley user belongs to (JetStream enabled for it). */
+export const NATS_ACCOUNT = 'PARLEY';
+
+const quoted = (values: string[], indent: string) =>
+  values.length === 0
+    ? '[]'
+    : `[\n${values.map((v) => `${indent}  ${JSON.stringify(v)}`).join('\n')}\n${indent}]`;
+
+/**
+ * A nats-server `accounts` block: one user per service with exactly its permissions, plus an
+ * unrestricted `admin` user for operators. Passwords are `$VARIABLES` that nats-server resolves from
+ * its environment at start-up (it refuses to start if one is missing), so no secret is in the file.
+ */
+export function natsAccountsConfig(): string {
+  const users = allNatsPermissions().map(({ service, permissions }) =>
+    [
+      '      {',
+      `        user: ${JSON.stringify(service)}`,
+      `        password: $${natsPasswordVariable(service)}`,
+      '        permissions: {',
+      `          publish: {`,
+      `            allow: ${quoted(permissions.publish.allow, '            ')}`,
+      `            deny: ${quoted(permissions.publish.deny, '            ')}`,
+      `          }`,
+      `          subscribe: { allow: ${quoted(permissions.subscribe.allow, '          ')} }`,
+      `          allow_responses: ${permissions.allowResponses}`,
+      '        }',
+      '      }',
+    ].join('\n'),
+  );
+  users.push(
+    [
+      '      {',
+      '        user: "admin"',
+      `        password: $${natsPasswordVariable('admin')}`,
+      '      }',
+    ].join('\n'),
+  );
+  return [
+    `# NATS accounts for Parley (bus prefix "${subjects.all().slice(0, -2)}").`,
+    '# Generated from libs/contracts/src/permissions.ts by `node deploy/nats/generate.mjs`: do not edit.',
+    '# Each password is read from the environment variable named after `$`. nats-server parses its value',
+    '# as a config token: use letters and digits only, starting with a letter (e.g. p + `openssl rand -hex 24`).',
+    'accounts {',
+    `  ${NATS_ACCOUNT} {`,
+    '    jetstream: enabled',
+    '    users: [',
+    users.join('\n'),
+    '    ]',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,250 @@
+/**
+ * NATS security: the accounts config generated from libs/contracts, loaded by a real nats-server,
+ * lets each service's user do exactly its bus work — and nothing outside it.
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection, type PermissionViolationError } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import {
+  SERVICE_NAMES,
+  accountsRpc,
+  rpcSubject,
+  consumers,
+  natsAccountsConfig,
+  natsPasswordVariable,
+  pingRpc,
+  streams,
+  subjects,
+  type ServiceName,
+} from '@parley/contracts';
+import { testEnv, testSchema, waitFor } from '@parley/testing';
+import { generateDevSecrets } from '../../scripts/lib/dev-secrets.mjs';
+import {
+  exitWithin,
+  freePort,
+  portOpen,
+  repoRoot,
+  spawnCollecting,
+  startProsody,
+  stop,
+  type Spawned,
+} from './helpers.js';
+
+const NATS_SERVER = process.env.PARLEY_NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+
+let dir: string;
+let port: number;
+let server: Spawned;
+const passwords = Object.fromEntries(
+  // nats-server parses a variable's value as a config token: a letter first keeps it a string.
+  [...SERVICE_NAMES, 'admin' as const].map((user) => [user, `p${randomBytes(12).toString('hex')}`]),
+) as Record<ServiceName | 'admin', string>;
+const open: NatsConnection[] = [];
+
+const urlFor = (user: ServiceName | 'admin') => `nats://${user}:${passwords[user]}@127.0.0.1:${port}`;
+
+async function connectAs(user: ServiceName | 'admin') {
+  const nc = await connect({ servers: `127.0.0.1:${port}`, user, pass: passwords[user] });
+  open.push(nc);
+  const violations: PermissionViolationError[] = [];
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'error' && status.error.name === 'PermissionViolationError') {
+        violations.push(status.error as PermissionViolationError);
+      }
+    }
+  })();
+  const violated = (operation: string, subject: string) =>
+    waitFor(`a permission violation for ${operation} to ${subject}`, () =>
+      violations.find((v) => v.operation === operation && v.subject === subject),
+    );
+  return { nc, violations, violated };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'parley-nats-'));
+  chmodSync(dir, 0o755); // the throwaway Prosody runs as its own user below
+  port = await freePort();
+  // Generated for this file's bus prefix, so subjects match the services started below.
+  writeFileSync(path.join(dir, 'accounts.conf'), natsAccountsConfig());
+  writeFileSync(
+    path.join(dir, 'nats.conf'),
+    `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${dir}/js" }\ninclude ./accounts.conf\n`,
+  );
+  const env = Object.fromEntries(
+    Object.entries(passwords).map(([user, pass]) => [natsPasswordVariable(user as ServiceName), pass]),
+  );
+  server = spawnCollecting(NATS_SERVER, ['-c', path.join(dir, 'nats.conf')], {
+    env: { PATH: process.env.PATH, ...env },
+  });
+  await waitFor(
+    `nats-server on port ${port}`,
+    () => {
+      if (server.child.exitCode !== null) throw new Error(`nats-server exited:\n${server.output()}`);
+      return portOpen(port);
+    },
+    30_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; nats-server said:\n${server.output()}`, { cause: error });
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
+  await stop(server);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('NATS permissions generated from the contracts', () => {
+  it('keeps deploy/nats/accounts.conf identical to what the contracts generate', () => {
+    const saved = process.env.PARLEY_BUS_PREFIX;
+    process.env.PARLEY_BUS_PREFIX = 'parley';
+    try {
+      const committed = readFileSync(path.join(repoRoot, 'deploy/nats/accounts.conf'), 'utf8');
+      expect(committed, 'run `node deploy/nats/generate.mjs` after changing the contracts').toBe(
+        natsAccountsConfig(),
+      );
+    } finally {
+      process.env.PARLEY_BUS_PREFIX = saved;
+    }
+  });
+
+  it('refuses a user without the right password', async () => {
+    await expect(connect({ servers: `127.0.0.1:${port}`, user: 'accounts', pass: 'wrong' })).rejects.toThrow(
+      /authorization/i,
+    );
+  });
+
+  it('lets a gateway provision streams and publish its inbound traffic, and nothing outside its subjects', async () => {
+    const { nc, violated } = await connectAs('gateway-xmpp');
+    const bus = await JetStreamBus.fromConnection(nc);
+    await bus.ensureStreams();
+    const ack = await bus.js.publish(subjects.imInbound('xmpp', 'conf-1'), '{}', { msgID: 'm-1' });
+    expect(ack.stream).toBe(streams.imInbound().name);
+
+    nc.publish(subjects.confEvents('conf-1'), '{}');
+    nc.publish(subjects.imInbound('irc', 'conf-1'), '{}');
+    nc.publish(subjects.rpc('archive', 'history'), '{}');
+    await violated('publish', subjects.confEvents('conf-1'));
+    await violated('publish', subjects.imInbound('irc', 'conf-1'));
+    await violated('publish', subjects.rpc('archive', 'history'));
+
+    const admin = await connectAs('admin');
+    const jsm = await jetstreamManager(admin.nc);
+    expect((await jsm.streams.info(streams.confEvents().name)).state.messages).toBe(0);
+    expect((await jsm.streams.info(streams.imInbound().name)).state.messages).toBe(1);
+  });
+
+  it("does not let a service listen to another service's requests", async () => {
+    const { nc, violated } = await connectAs('gateway-irc');
+    nc.subscribe(subjects.rpc('accounts', '>'));
+    await violated('subscription', subjects.rpc('accounts', '>'));
+  });
+
+  it("keeps owners' decrypted IM credentials to the services that log in as the owner", async () => {
+    const subject = rpcSubject(accountsRpc.imAccountCredentials);
+    const api = await connectAs('api-gateway');
+    api.nc.publish(subject, '{}');
+    await api.violated('publish', subject);
+    // api-gateway may still call the rest of accounts.
+    api.nc.publish(rpcSubject(accountsRpc.login), '{}');
+    const importer = await connectAs('contact-import');
+    importer.nc.publish(subject, '{}');
+    await Promise.all([api.nc.flush(), importer.nc.flush()]);
+    expect(api.violations.map((v) => v.subject)).toEqual([subject]);
+    expect(importer.violations).toEqual([]);
+  });
+
+  it('lets archive consume its durable but not create consumers on other streams', async () => {
+    const archive = await connectAs('archive');
+    const bus = await JetStreamBus.fromConnection(archive.nc);
+    await bus.ensureStreams();
+    const consumer = await bus.consume({
+      stream: streams.confEvents(),
+      durable: consumers.archiveEvents,
+      handler: async () => undefined,
+    });
+    await consumer.stop();
+
+    const jsm = await jetstreamManager(archive.nc, { timeout: 2_000 });
+    await expect(jsm.consumers.add(streams.imInbound().name, { durable_name: 'snoop' })).rejects.toThrow();
+    const admin = await jetstreamManager((await connectAs('admin')).nc);
+    const names: string[] = [];
+    for await (const info of admin.consumers.list(streams.imInbound().name)) names.push(info.name);
+    expect(names).not.toContain('snoop');
+    expect((await admin.consumers.info(streams.confEvents().name, consumers.archiveEvents)).name).toBe(
+      consumers.archiveEvents,
+    );
+  });
+
+  it('runs every service under its own user: all get ready, answer whom they should, and exit 0 on SIGTERM', async () => {
+    const xmpp = await startProsody(path.join(dir, 'prosody'));
+    const secrets = generateDevSecrets();
+    const running: Array<{ service: ServiceName; port: number; process: Spawned }> = [];
+    const logMark = server.output().length;
+    try {
+      for (const service of SERVICE_NAMES) {
+        const port = await freePort();
+        const process_ = spawnCollecting(process.execPath, [`services/${service}/dist/main.js`], {
+          env: {
+            PATH: process.env.PATH,
+            ...secrets,
+            ...xmpp.env,
+            PARLEY_NATS_URL: urlFor(service),
+            PARLEY_DATABASE_URL: testEnv.databaseUrl(),
+            PARLEY_DATABASE_SCHEMA: testSchema(service),
+            PARLEY_HTTP_PORT: String(port),
+            PARLEY_BUS_PREFIX: process.env.PARLEY_BUS_PREFIX,
+            PARLEY_LOG_LEVEL: 'warn',
+          },
+        });
+        running.push({ service, port, process: process_ });
+      }
+      for (const { service, port, process: child } of running) {
+        await waitFor(
+          `${service} ready under its own NATS user`,
+          async () => {
+            if (child.child.exitCode !== null) throw new Error(`${service} exited:\n${child.output()}`);
+            return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok;
+          },
+          45_000,
+        );
+      }
+
+      const gateway = RpcClient.create(urlFor('api-gateway'));
+      await gateway.connect();
+      const reply = await gateway.call(pingRpc('accounts'), { from: 'api-gateway' });
+      expect(reply.service).toBe('accounts');
+      await gateway.close();
+
+      // nats-server logs every refused publish/subscribe: none while the services started and worked.
+      expect(server.output().slice(logMark)).not.toMatch(/violation/i);
+
+      // presence has no business with accounts: its request is refused by the server, not answered.
+      const presence = RpcClient.create(urlFor('presence'));
+      await presence.connect();
+      await expect(presence.call(pingRpc('accounts'), { from: 'presence' }, 1_500)).rejects.toThrow();
+      await presence.close();
+      // …and that refusal is what the server log shows (so the clean log above means something).
+      await waitFor('the refusal in the nats-server log', () =>
+        /violation.*presence|presence.*violation/i.test(server.output().slice(logMark)),
+      );
+
+      for (const { process: child } of running) child.child.kill('SIGTERM');
+      for (const { service, process: child } of running) {
+        expect(await exitWithin(child, `${service} after SIGTERM`, 30_000), service).toEqual({
+          code: 0,
+          signal: null,
+        });
+      }
+    } finally {
+      await Promise.all(running.map(({ process: child }) => stop(child, 'SIGKILL')));
+      await stop(xmpp.server);
+    }
+  }, 120_000);
+});
