@@ -4,5 +4,7 @@
  * and it is both served and documented.
  */
 import { AccountsHttpModule } from './accounts/accounts-http.module.js';
+import { ConferencesHttpModule } from './conferences/conferences-http.module.js';
+import { HistoryHttpModule } from './history/history-http.module.js';
 
-export const apiModules = [AccountsHttpModule];
+export const apiModules = [AccountsHttpModule, ConferencesHttpModule, HistoryHttpModule];

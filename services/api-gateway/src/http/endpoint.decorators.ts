@@ -25,6 +25,8 @@ export interface EndpointOptions {
   status: 200 | 201 | 202 | 204;
   /** The success body; omitted for 204. */
   response?: z.ZodType;
+  /** The success body's media type when it is not JSON (e.g. `application/x-ndjson`: `response` is one line). */
+  mediaType?: string;
   /** Error codes this endpoint can answer beyond the common ones (validation, auth). */
   errors?: ErrorCode[];
   tag: string;

@@ -113,7 +113,11 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
         [endpoint.status]: endpoint.response
           ? {
               description: endpoint.summary,
-              content: { 'application/json': { schema: jsonSchema(endpoint.response, 'output') } },
+              content: {
+                [endpoint.mediaType ?? 'application/json']: {
+                  schema: jsonSchema(endpoint.response, 'output'),
+                },
+              },
             }
           : { description: 'done; no content' },
       };
@@ -154,6 +158,9 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
       { name: 'auth', description: 'registration, e-mail confirmation, login' },
       { name: 'me', description: 'my account' },
       { name: 'im-accounts', description: 'my IM network accounts (passwords are write-only)' },
+      { name: 'conferences', description: 'my conferences and their lifecycle' },
+      { name: 'participants', description: 'who is invited to a conference, and their state' },
+      { name: 'history', description: 'the archive of a conference: read, search, export' },
     ],
     paths,
     components: {

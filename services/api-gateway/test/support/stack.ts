@@ -1,7 +1,8 @@
 /**
  * Starts what the owner REST API needs, in-process on port 0: accounts and api-gateway on this test
- * file's bus prefix and schema, against the real NATS and PostgreSQL, with a real SMTP listener.
- * Plus a small HTTP client and an owner factory (register → mail → confirm → login).
+ * file's bus prefix and schema, against the real NATS and PostgreSQL, with a real SMTP listener —
+ * and, when asked, conference-core and archive behind them. Plus a small HTTP client and an owner
+ * factory (register → mail → confirm → login).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,6 +11,10 @@ import { serviceTestEnv } from '@parley/testing';
 import { TestMailbox } from '../../../accounts/test/support/mailbox.js';
 import { AppModule as AccountsModule } from '../../../accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../../accounts/src/config.js';
+import { AppModule as ArchiveModule } from '../../../archive/src/app.module.js';
+import { loadServiceConfig as loadArchiveConfig } from '../../../archive/src/config.js';
+import { AppModule as ConferenceCoreModule } from '../../../conference-core/src/app.module.js';
+import { loadServiceConfig as loadConferenceCoreConfig } from '../../../conference-core/src/config.js';
 import { AppModule as GatewayModule } from '../../src/app.module.js';
 import { loadServiceConfig as loadGatewayConfig } from '../../src/config.js';
 import { configureHttp } from '../../src/http/configure-http.js';
@@ -31,6 +36,10 @@ export interface RequestOptions {
 export interface Stack {
   gateway: NestFastifyApplication;
   accounts: NestFastifyApplication;
+  /** Started with `{ conferences: true }` (or `archive: true`). */
+  conferenceCore?: NestFastifyApplication;
+  /** Started with `{ archive: true }`. */
+  archive?: NestFastifyApplication;
   mailbox: TestMailbox;
   baseUrl: string;
   secrets: { jwtSecret: string; secretsKey: string; secretsKeyId: string };
@@ -45,7 +54,14 @@ export function newSecretsKey(): string {
 }
 
 export async function startStack(
-  options: { gatewayEnv?: Record<string, string>; accountsEnv?: Record<string, string> } = {},
+  options: {
+    gatewayEnv?: Record<string, string>;
+    accountsEnv?: Record<string, string>;
+    /** Also start conference-core (for the conference endpoints). */
+    conferences?: boolean;
+    /** Also start conference-core and archive (for the history endpoints). */
+    archive?: boolean;
+  } = {},
 ): Promise<Stack> {
   const mailbox = await TestMailbox.start();
   const secrets = {
@@ -74,6 +90,28 @@ export async function startStack(
     });
   };
   let accounts = await startAccounts({});
+  let conferenceCore: NestFastifyApplication | undefined;
+  if (options.conferences || options.archive) {
+    const config = loadConferenceCoreConfig(serviceTestEnv('conference-core'));
+    conferenceCore = await startService({
+      service: 'conference-core',
+      module: ConferenceCoreModule.forRoot(config),
+      natsUrl: config.PARLEY_NATS_URL,
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+    });
+  }
+  let archive: NestFastifyApplication | undefined;
+  if (options.archive) {
+    const config = loadArchiveConfig(serviceTestEnv('archive'));
+    archive = await startService({
+      service: 'archive',
+      module: ArchiveModule.forRoot(config),
+      natsUrl: config.PARLEY_NATS_URL,
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+    });
+  }
   const gatewayConfig = loadGatewayConfig(
     serviceTestEnv('api-gateway', { PARLEY_JWT_SECRET: secrets.jwtSecret, ...options.gatewayEnv }),
   );
@@ -107,6 +145,8 @@ export async function startStack(
     get accounts() {
       return accounts;
     },
+    conferenceCore,
+    archive,
     mailbox,
     baseUrl,
     secrets,
@@ -117,6 +157,8 @@ export async function startStack(
     },
     async close() {
       await gateway.close();
+      await archive?.close();
+      await conferenceCore?.close();
       await accounts.close();
       await mailbox.close();
     },
