@@ -453,14 +453,14 @@ describe('conferences over XMPP, end to end', () => {
         answer: /^\/list takes nothing/,
       },
       {
-        what: '/list status (not yet)',
+        what: '/list status without the presence service (not started in this file)',
         send: () => say('carol', '/list status'),
-        answer: /not available yet/,
+        answer: /^Presence is not available right now/,
       },
       {
-        what: '/history (not yet)',
+        what: '/history without the archive (not started in this file)',
         send: () => say('carol', '/history 5 hours'),
-        answer: /^\/history is not available yet/,
+        answer: /^The archive is not available right now/,
       },
       { what: '/search without words', send: () => say('carol', '/search'), answer: /^\/search needs words/ },
       {

@@ -107,7 +107,7 @@ export class DurableConsumer<S extends z.ZodType> {
     try {
       payload = stream.schema.parse(JSON.parse(new TextDecoder().decode(msg.data))) as z.infer<S>;
     } catch (error) {
-      const reason = `schema-invalid: ${describe(error)}`;
+      const reason = `schema-invalid: ${describeError(error)}`;
       logger().warn(
         { subject: msg.subject, seq: msg.seq, reason, consumer: durable },
         'dead-lettering message',
@@ -128,7 +128,7 @@ export class DurableConsumer<S extends z.ZodType> {
     } catch (error) {
       stopTimer({ outcome: 'error' });
       if (deliveryCount >= this.maxDeliver) {
-        const reason = `exhausted after ${deliveryCount} attempts: ${describe(error)}`;
+        const reason = `exhausted after ${deliveryCount} attempts: ${describeError(error)}`;
         logger().error({ err: error, subject: msg.subject, seq: msg.seq, consumer: durable }, reason);
         await this.deadLetter(msg, reason);
         return;
@@ -143,16 +143,13 @@ export class DurableConsumer<S extends z.ZodType> {
     }
   }
 
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    const { stream, durable } = this.options;
-    // Publish first, then ack: a crash in between redelivers (and dead-letters again), never loses.
-    await this.bus.deadLetter(stream.name, msg.subject, msg.data, reason, msg.headers);
-    busMetrics.deadLettered.inc({ stream: stream.name, consumer: durable, reason: reason.split(':')[0]! });
-    msg.ack();
+  private deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    return this.bus.deadLetterAndAck(msg, this.options.stream.name, this.options.durable, reason);
   }
 }
 
-function describe(error: unknown): string {
+/** A one-line reason for a log or a dead letter: zod issues by path, else the error's message. */
+export function describeError(error: unknown): string {
   if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
     return error.issues
       .map((i: { path: PropertyKey[]; message: string }) => `${i.path.join('.') || '(root)'}: ${i.message}`)

@@ -18,6 +18,7 @@ import {
   jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type PubAck,
   type StreamConfig,
 } from '@nats-io/jetstream';
@@ -143,6 +144,16 @@ export class JetStreamBus {
     hdrs.set(HEADERS.dlqReason, reason.slice(0, 4000).replace(/[\r\n]+/g, ' '));
     hdrs.set(HEADERS.dlqSubject, subject);
     await this.js.publish(`dlq.${streamName}`, data, { headers: hdrs });
+  }
+
+  /**
+   * Dead-letters a consumed message with its reason, then acks it. Publish first, then ack: a crash
+   * in between redelivers (and dead-letters again), never loses.
+   */
+  async deadLetterAndAck(msg: JsMsg, streamName: string, consumer: string, reason: string): Promise<void> {
+    await this.deadLetter(streamName, msg.subject, msg.data, reason, msg.headers);
+    busMetrics.deadLettered.inc({ stream: streamName, consumer, reason: reason.split(':')[0]! });
+    msg.ack();
   }
 
   /** Starts a durable consumer; it runs until `stop()` (or `close()` of the bus). */

@@ -13,8 +13,15 @@ const HOSTNAME =
 // RFC 2812 nickname, generous length (servers advertise their own NICKLEN).
 const IRC_NICK = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
-/** Checks an address for a network; returns a precise reason when it is not valid, or null. */
-export function addressError(network: Network, address: string): string | null {
+/**
+ * Checks an address for a network; returns a precise reason when it is not valid, or null.
+ * `use`: an IM `account` (a login, so an IRC one names its server) or a conference `participant`.
+ */
+export function addressError(
+  network: Network,
+  address: string,
+  use: 'account' | 'participant' = 'account',
+): string | null {
   if (network === 'xmpp') {
     const at = address.indexOf('@');
     if (at <= 0) return 'an XMPP address must look like user@domain';
@@ -25,12 +32,18 @@ export function addressError(network: Network, address: string): string | null {
     if (!HOSTNAME.test(domain)) return 'the domain part of the JID is not a valid host name';
     return null;
   }
-  // irc: nick@server[:port]
-  const match = /^([^@]+)@([^:@]+)(?::(\d{1,5}))?$/.exec(address);
-  if (!match) return 'an IRC address must look like nick@server[:port]';
+  // irc: an IM account (a login) names its server: nick@server[:port]. A conference participant
+  // is a bare nick on the IRC server gateway-irc is configured for (nick@server is accepted too,
+  // but the two forms are never converted into each other: see docs/gateway-adapter.md).
+  const match = /^([^@]+)(?:@([^:@]+)(?::(\d{1,5}))?)?$/.exec(address);
+  if (!match || (use === 'account' && match[2] === undefined)) {
+    return use === 'account'
+      ? 'an IRC address must look like nick@server[:port]'
+      : 'an IRC address must be a nick (or nick@server[:port])';
+  }
   const [, nick, server, port] = match;
   if (!IRC_NICK.test(nick!)) return 'the IRC nick is not valid (letters, digits and []\\`_^{|}-, ≤ 30)';
-  if (!HOSTNAME.test(server!)) return 'the IRC server is not a valid host name';
+  if (server !== undefined && !HOSTNAME.test(server)) return 'the IRC server is not a valid host name';
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return 'the IRC port must be 1–65535';
   return null;
 }

@@ -1,4 +1,7 @@
-/** Wires the conference-core service: conferences, participants and the relay (inbound IM events in, deliveries and conference events out). */
+/**
+ * Wires the conference-core service: conferences, participants and the relay (inbound IM events and
+ * presence changes in, deliveries and conference events out), offline delivery and time-to-live.
+ */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusHealthIndicator, BusModule } from '@parley/bus';
 import { DatabaseHealthIndicator, PersistenceModule } from '@parley/persistence';
@@ -6,6 +9,7 @@ import { HealthModule } from '@parley/runtime';
 import { ConferenceEntity, ParticipantEntity } from './conference/conference.entity.js';
 import { ConferenceModule } from './conference/conference.module.js';
 import { migrations } from './migrations/index.js';
+import { parseQueueNetworks } from './offline/offline-rules.js';
 import { OutboxEntity } from './outbox/outbox.entity.js';
 import type { Config } from './config.js';
 
@@ -27,7 +31,12 @@ export class AppModule {
           migrations,
         }),
         HealthModule.forRoot('conference-core', [BusHealthIndicator, DatabaseHealthIndicator]),
-        ConferenceModule.forRoot({ botSuffix: config.PARLEY_BOT_SUFFIX }),
+        ConferenceModule.forRoot({
+          botSuffix: config.PARLEY_BOT_SUFFIX,
+          offlineQueueNetworks: parseQueueNetworks(config.PARLEY_OFFLINE_QUEUE_NETWORKS),
+          offlineQueueCap: config.PARLEY_OFFLINE_QUEUE_CAP,
+          ttlCheckMs: config.PARLEY_TTL_CHECK_MS,
+        }),
       ],
     };
   }

@@ -1,12 +1,29 @@
 /** conference-core configuration (env vars, validated at start-up). */
 import { z } from 'zod';
 import { baseConfigShape, databaseConfigShape, loadConfig } from '@parley/runtime';
+import { parseQueueNetworks } from './offline/offline-rules.js';
 
 export const configSchema = z.object({
   ...baseConfigShape(8083),
   ...databaseConfigShape('conference'),
   /** Appended to every bot's screen name so people can tell a Parley bot from a person. */
   PARLEY_BOT_SUFFIX: z.string().trim().min(1).max(40).default('(parley)'),
+  /** Networks whose servers keep no messages for offline users: conference-core queues for them. */
+  PARLEY_OFFLINE_QUEUE_NETWORKS: z
+    .string()
+    .default('irc')
+    .refine((value) => {
+      try {
+        parseQueueNetworks(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a comma-separated list of networks (xmpp, irc)'),
+  /** Most deliveries kept per offline participant; older ones are dropped (with a note). */
+  PARLEY_OFFLINE_QUEUE_CAP: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** How often each replica looks for conferences whose time-to-live deadline has passed. */
+  PARLEY_TTL_CHECK_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 export type Config = z.infer<typeof configSchema>;
 

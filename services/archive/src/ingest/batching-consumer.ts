@@ -12,7 +12,7 @@
  */
 import type { z } from 'zod';
 import type { StreamDefinition } from '@parley/contracts';
-import { isNotFound, type JetStreamBus } from '@parley/bus';
+import { describeError, isNotFound, type JetStreamBus } from '@parley/bus';
 import { busMetrics, logger } from '@parley/observability';
 
 export interface BatchingConsumerOptions<S extends z.ZodType> {
@@ -122,7 +122,7 @@ export class BatchingConsumer<S extends z.ZodType> {
     try {
       return this.options.stream.schema.parse(JSON.parse(new TextDecoder().decode(msg.data))) as z.infer<S>;
     } catch (error) {
-      const reason = `schema-invalid: ${describe(error)}`;
+      const reason = `schema-invalid: ${describeError(error)}`;
       logger().warn(
         { subject: msg.subject, seq: msg.seq, reason, consumer: this.options.durable },
         'dead-lettering message',
@@ -202,7 +202,7 @@ export class BatchingConsumer<S extends z.ZodType> {
     const maxDeliver = this.options.maxDeliver ?? 5;
     const backoff = this.options.backoffMs ?? DEFAULT_BACKOFF_MS;
     if (deliveryCount >= maxDeliver && !(await this.isOutage(error))) {
-      const reason = `exhausted after ${deliveryCount} attempts: ${describe(error)}`;
+      const reason = `exhausted after ${deliveryCount} attempts: ${describeError(error)}`;
       logger().error(
         { err: error, subject: msg.subject, seq: msg.seq, consumer: this.options.durable },
         reason,
@@ -226,19 +226,7 @@ export class BatchingConsumer<S extends z.ZodType> {
     msg.nak(delay);
   }
 
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    // Publish first, then ack: a crash in between dead-letters again, never loses.
-    await this.bus.deadLetter(this.options.stream.name, msg.subject, msg.data, reason, msg.headers);
-    busMetrics.deadLettered.inc({ ...this.labels, reason: reason.split(':')[0]! });
-    msg.ack();
+  private deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    return this.bus.deadLetterAndAck(msg, this.options.stream.name, this.options.durable, reason);
   }
-}
-
-function describe(error: unknown): string {
-  if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
-    return error.issues
-      .map((i: { path: PropertyKey[]; message: string }) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-  }
-  return error instanceof Error ? error.message : String(error);
 }

@@ -18,7 +18,7 @@ export type Command =
   | { name: 'pause' }
   | { name: 'resume' }
   | { name: 'help' }
-  // Parsed now so the bot can say they are coming; their issues implement them.
+  /** `args`: the text after the word, interpreted by the archive ("", "20", "5 hours", …). */
   | { name: 'history'; args: string }
   | { name: 'search'; query: string };
 
@@ -33,9 +33,11 @@ export const HELP_TEXT = [
   'Commands (start them with /, -- or —):',
   '/join — join the conference',
   '/exit or /quit — leave the conference',
-  '/list — the participants (/list status and /list active are coming)',
+  '/list — the participants; /list status — with their presence; /list active — who is here now',
   '/invite <network> <address> — invite someone, e.g. /invite xmpp bob@example.org',
   '/pause — stop receiving messages without leaving; /resume — receive them again',
+  '/history — what you missed (or the last 20); /history 20, /history 30 minutes, /history 5 hours, /history 2 days, /history 1 week',
+  '/search <words> — find messages',
   '/help — this list',
   'Anything else you send is relayed to the other participants.',
 ].join('\n');
@@ -99,7 +101,7 @@ function parseInvite(args: string[]): ParsedInput {
   if (!network.success) {
     return invalid(`Unknown network "${clip(networkWord)}": use ${NETWORKS.join(' or ')}.`);
   }
-  const problem = addressError(network.data, address);
+  const problem = addressError(network.data, address, 'participant');
   if (problem) return invalid(`Cannot invite "${clip(address)}": ${problem}.`);
   return { kind: 'command', command: { name: 'invite', network: network.data, address } };
 }

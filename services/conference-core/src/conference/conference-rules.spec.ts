@@ -5,6 +5,7 @@ import {
   decideInbound,
   invite,
   mayJoinUninvited,
+  presenceKey,
   removeParticipant,
   startConference,
   type ConferenceFacts,
@@ -303,6 +304,105 @@ describe('commands', () => {
     expect(sent(decideInbound(conference(), [], message('eve@example.org', '/help'), options))[0]).toMatch(
       /Commands/,
     );
+  });
+});
+
+describe('commands answered with another service\u2019s data', () => {
+  const roster = () => [
+    person('alice', 'joined'),
+    person('bob', 'joined'),
+    person('carol', 'paused'),
+    person('dave', 'joined', 'irc'),
+    person('erin', 'authorized'),
+    person('frank', 'removed'),
+  ];
+  const presence = (entries: Array<[ParticipantFacts, string, string?]>) =>
+    new Map(
+      entries.map(([p, value, status]) => [
+        presenceKey(p),
+        { presence: value as 'online', ...(status ? { status } : {}) },
+      ]),
+    );
+
+  it('/list status shows state, presence and status text; unknown presence is offline', () => {
+    const r = roster();
+    const lookups = {
+      presence: presence([
+        [r[0]!, 'online'],
+        [r[1]!, 'busy', 'in a meeting'],
+        [r[2]!, 'xa'],
+        [r[3]!, 'offline'],
+      ]),
+    };
+    const decision = decideInbound(conference(), r, message('alice@example.org', '/list status'), {
+      ...options,
+      lookups,
+    });
+    expect(sent(decision)).toEqual([
+      [
+        'alice@example.org: Participants of "Team sync" (5):',
+        'alice (xmpp) — you: joined, online',
+        'bob (xmpp): joined, busy — "in a meeting"',
+        'carol (xmpp): paused, extended away',
+        'dave (irc): joined, offline',
+        'erin (xmpp): authorized, offline',
+      ].join('\n'),
+    ]);
+  });
+
+  it('/list active shows only joined participants who are not offline', () => {
+    const r = roster();
+    const lookups = {
+      presence: presence([
+        [r[0]!, 'away'],
+        [r[1]!, 'busy'],
+        [r[2]!, 'online'],
+        [r[3]!, 'offline'],
+      ]),
+    };
+    const decision = decideInbound(conference(), r, message('bob@example.org', '/list active'), {
+      ...options,
+      lookups,
+    });
+    expect(sent(decision)).toEqual([
+      'bob@example.org: Active participants of "Team sync" (2):\nalice (xmpp): away\nbob (xmpp) — you: busy',
+    ]);
+  });
+
+  it('says so when presence could not be asked', () => {
+    const decision = decideInbound(conference(), roster(), message('bob@example.org', '/list active'), {
+      ...options,
+      lookups: { presence: null },
+    });
+    expect(sent(decision)).toEqual([
+      'bob@example.org: Presence is not available right now; /list shows every participant.',
+    ]);
+  });
+
+  it('/history and /search send each archive message to the asker only, in order', () => {
+    for (const body of ['/history 5 hours', '/search budget']) {
+      const decision = decideInbound(conference(), roster(), message('carol@example.org', body), {
+        ...options,
+        lookups: { archive: ['first\nlines', 'second'] },
+      });
+      expect(sent(decision)).toEqual(['carol@example.org: first\nlines', 'carol@example.org: second']);
+      expect(decision.events).toEqual([]);
+    }
+  });
+
+  it('/history is refused to someone not in the conference, and explained when the archive is down', () => {
+    const refused = decideInbound(conference(), roster(), message('erin@example.org', '/history'), {
+      ...options,
+      lookups: { archive: ['secret'] },
+    });
+    expect(sent(refused)).toEqual(['erin@example.org: You are not in "Team sync": send /join first.']);
+    const down = decideInbound(conference(), roster(), message('alice@example.org', '/search x'), {
+      ...options,
+      lookups: { archive: null },
+    });
+    expect(sent(down)).toEqual([
+      'alice@example.org: The archive is not available right now; please try again in a moment.',
+    ]);
   });
 });
 

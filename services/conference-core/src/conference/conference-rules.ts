@@ -7,6 +7,7 @@
  */
 import {
   normalizeAddress,
+  type AggregatePresence,
   type ConferenceEventV1,
   type ConferenceState,
   type ImDeliveryV1,
@@ -68,6 +69,30 @@ export interface DecideOptions {
   now: Date;
   /** Whether the sender is in the owner's imported contacts (join policy `owner-contacts`). */
   isOwnerContact: boolean;
+  /** What the service looked up before deciding, for the commands that need another service. */
+  lookups?: CommandLookups;
+}
+
+/** A participant's aggregate presence as the presence service reported it. */
+export interface PresenceInfo {
+  presence: AggregatePresence;
+  status?: string;
+}
+
+/**
+ * Answers fetched before the decision (the rules stay pure): `undefined` = not looked up,
+ * `null` = the service did not answer.
+ */
+export interface CommandLookups {
+  /** The archive's bot messages for /history or /search. */
+  archive?: string[] | null;
+  /** Presence per participant, keyed by presenceKey(), for /list status and /list active. */
+  presence?: ReadonlyMap<string, PresenceInfo> | null;
+}
+
+/** The key of an identity in presence maps: `network:normalized address`. */
+export function presenceKey(p: { network: Network; address: string }): string {
+  return `${p.network}:${p.address}`;
 }
 
 /** States in which a participant receives relayed messages and notices. */
@@ -418,11 +443,19 @@ function runCommand(
       b.record({ type: 'participant-resumed', participant: ref(sender) });
       b.send(from, 'Resumed: you receive messages again.');
       return;
-    case 'list':
-      if (command.filter !== 'all') {
-        return b.send(from, `/list ${command.filter} is not available yet; /list shows every participant.`);
+    case 'list': {
+      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender));
+      const presence = options.lookups?.presence;
+      if (!presence) {
+        return b.send(from, 'Presence is not available right now; /list shows every participant.');
       }
-      return b.send(from, listText(conference, roster, sender));
+      return b.send(
+        from,
+        command.filter === 'status'
+          ? listStatusText(conference, roster, sender, presence)
+          : listActiveText(conference, roster, sender, presence),
+      );
+    }
     case 'invite': {
       if (!inConference) return b.send(from, notIn);
       const result = invite(conference, roster, command, sender, b);
@@ -430,8 +463,16 @@ function runCommand(
       return;
     }
     case 'history':
-    case 'search':
-      return b.send(from, `/${command.name} is not available yet.`);
+    case 'search': {
+      if (!inConference) return b.send(from, notIn);
+      const answer = options.lookups?.archive;
+      if (!answer)
+        return b.send(from, 'The archive is not available right now; please try again in a moment.');
+      // The archive formats the lines; each of its messages goes to the asker only, in order.
+      if (answer.length === 0) return b.send(from, 'No messages to show.');
+      for (const message of answer) b.send(from, message);
+      return;
+    }
   }
 }
 
@@ -485,4 +526,47 @@ function listText(conference: ConferenceFacts, roster: ParticipantFacts[], asker
   const shown = roster.filter((p) => p.state !== 'removed');
   const lines = shown.map((p) => `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}`);
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
+}
+
+/** How a presence reads in /list status. */
+const PRESENCE_WORDS: Record<AggregatePresence, string> = {
+  busy: 'busy',
+  online: 'online',
+  away: 'away',
+  xa: 'extended away',
+  offline: 'offline',
+};
+
+function presenceOf(presence: ReadonlyMap<string, PresenceInfo>, p: ParticipantFacts): PresenceInfo {
+  return presence.get(presenceKey(p)) ?? { presence: 'offline' };
+}
+
+/** `/list status`: every participant with state, presence and status text. */
+function listStatusText(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  asker: ParticipantFacts,
+  presence: ReadonlyMap<string, PresenceInfo>,
+): string {
+  const shown = roster.filter((p) => p.state !== 'removed');
+  const lines = shown.map((p) => {
+    const info = presenceOf(presence, p);
+    const status = info.status?.trim() ? ` — "${info.status.trim()}"` : '';
+    return `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
+  });
+  return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
+}
+
+/** `/list active`: joined, not paused, not offline. */
+function listActiveText(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  asker: ParticipantFacts,
+  presence: ReadonlyMap<string, PresenceInfo>,
+): string {
+  const active = roster.filter((p) => p.state === 'joined' && presenceOf(presence, p).presence !== 'offline');
+  const lines = active.map(
+    (p) => `${label(p)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
+  );
+  return [`Active participants of "${conference.name}" (${active.length}):`, ...lines].join('\n');
 }

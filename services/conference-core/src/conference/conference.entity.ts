@@ -50,6 +50,10 @@ export class ConferenceEntity {
 
   @Column({ type: 'text', nullable: true })
   terminatedReason!: 'closed' | 'ttl-expired' | null;
+
+  /** Time-to-live: when the conference ends unless a participant becomes active (null while one is). */
+  @Column({ type: 'timestamptz', nullable: true })
+  idleDeadline!: Date | null;
 }
 
 @Entity({ name: 'participant' })

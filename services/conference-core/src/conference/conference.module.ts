@@ -1,21 +1,45 @@
-/** Conferences, participants, the bot rules, the inbound consumer and the outbox relay. */
+/**
+ * Conferences, participants, the bot rules, the inbound and presence consumers, the outbox relay,
+ * the offline-delivery queue and the time-to-live scheduler.
+ */
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Network } from '@parley/contracts';
+import { OFFLINE_QUEUE, type OfflineQueueOptions } from '../offline/offline-queue.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { PresenceConsumer } from '../presence/presence.consumer.js';
+import { PresenceLookup } from '../presence/presence-lookup.js';
+import { TTL_CHECK_MS, TtlScheduler } from '../ttl/ttl.scheduler.js';
 import { ConferenceController } from './conference.controller.js';
 import { BOT_SUFFIX, ConferenceService } from './conference.service.js';
 import { InboundConsumer } from './inbound.consumer.js';
 
+export interface ConferenceModuleOptions {
+  botSuffix: string;
+  offlineQueueNetworks: ReadonlySet<Network>;
+  offlineQueueCap: number;
+  ttlCheckMs: number;
+}
+
 @Module({})
 export class ConferenceModule {
-  static forRoot(options: { botSuffix: string }): DynamicModule {
+  static forRoot(options: ConferenceModuleOptions): DynamicModule {
+    const offlineQueue: OfflineQueueOptions = {
+      networks: options.offlineQueueNetworks,
+      cap: options.offlineQueueCap,
+    };
     return {
       module: ConferenceModule,
       controllers: [ConferenceController],
       providers: [
         { provide: BOT_SUFFIX, useValue: options.botSuffix },
+        { provide: OFFLINE_QUEUE, useValue: offlineQueue },
+        { provide: TTL_CHECK_MS, useValue: options.ttlCheckMs },
         ConferenceService,
+        PresenceLookup,
         OutboxRelay,
         InboundConsumer,
+        PresenceConsumer,
+        TtlScheduler,
       ],
     };
   }

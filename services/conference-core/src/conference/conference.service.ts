@@ -6,9 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DomainError } from '@parley/bus';
+import { DomainError, RpcClient } from '@parley/bus';
 import {
   addressError,
+  archiveHistoryCommandRpc,
+  archiveSearchCommandRpc,
   conferenceIdSchema,
   consumers,
   networkSchema,
@@ -17,25 +19,40 @@ import {
   subjects,
   type AddParticipantsRequest,
   type AddParticipantsResponse,
+  type AggregatePresence,
   type BotInfo,
   type ConferenceView,
   type CreateConferenceRequest,
+  type ImDeliveryV1,
   type ImInboundV1,
   type Network,
   type ParticipantView,
+  type PresenceChangedV1,
   type UpdateConferenceRequest,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { claimMessage } from '@parley/persistence';
+import { parseCommand } from '../commands/parse-command.js';
+import {
+  OFFLINE_QUEUE,
+  queueOffline,
+  takeQueued,
+  type OfflineQueueOptions,
+} from '../offline/offline-queue.js';
+import { shouldQueue } from '../offline/offline-rules.js';
 import { enqueue, OutboxRelay, type OutboxMessage } from '../outbox/outbox.relay.js';
+import { PresenceLookup } from '../presence/presence-lookup.js';
+import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { newConferenceId } from './conference-id.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import {
   closeConference,
   decideInbound,
   invite,
+  presenceKey,
   removeParticipant,
   startConference,
+  type CommandLookups,
   type ConferenceFacts,
   type Decision,
   type ParticipantFacts,
@@ -44,6 +61,10 @@ import {
 export const BOT_SUFFIX = Symbol('BOT_SUFFIX');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The archive answers the bot's /history and /search; the inbound consumer waits for it. */
+const ARCHIVE_TIMEOUT_MS = 5_000;
+/** Most conferences one time-to-live pass terminates (the next pass continues). */
+const EXPIRE_BATCH = 100;
 
 /** A loaded conference with its roster, as the rules see it, plus the rows behind them. */
 interface Loaded {
@@ -51,6 +72,8 @@ interface Loaded {
   facts: ConferenceFacts;
   roster: ParticipantFacts[];
   rows: Map<ParticipantFacts, ParticipantEntity>;
+  /** conference-core's own presence view of the roster (presenceKey → presence); absent = never heard of. */
+  presence: Map<string, AggregatePresence>;
 }
 
 @Injectable()
@@ -58,7 +81,10 @@ export class ConferenceService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly relay: OutboxRelay,
+    private readonly rpc: RpcClient,
+    private readonly presenceLookup: PresenceLookup,
     @Inject(BOT_SUFFIX) private readonly botSuffix: string,
+    @Inject(OFFLINE_QUEUE) private readonly offlineQueue: OfflineQueueOptions,
   ) {}
 
   botName(name: string): string {
@@ -172,7 +198,7 @@ export class ConferenceService {
           return fail('network', 'validation-failed', `unknown network "${item.network}" (use xmpp or irc)`);
         }
         const address = item.address.trim();
-        const problem = addressError(network.data, address);
+        const problem = addressError(network.data, address, 'participant');
         if (problem) return fail('address', 'validation-failed', problem);
         const key = `${network.data}:${normalizeAddress(network.data, address)}`;
         if (seen.has(key)) return fail('address', 'conflict', 'this address is listed twice in the request');
@@ -218,7 +244,17 @@ export class ConferenceService {
     const rows = await this.dataSource
       .getRepository(ParticipantEntity)
       .find({ where: { conferenceId: entity.id }, order: { invitedAt: 'ASC', address: 'ASC' } });
-    return { participants: rows.map((row) => this.participantView(entity.id, toFacts(row), row.invitedAt)) };
+    // Owners see each participant's presence; null when the presence service does not answer.
+    const presence =
+      rows.length > 0
+        ? await this.presenceLookup.query(rows.map((row) => ({ network: row.network, address: row.address })))
+        : null;
+    return {
+      participants: rows.map((row) => ({
+        ...this.participantView(entity.id, toFacts(row), row.invitedAt),
+        presence: presence?.get(presenceKey(row))?.presence ?? null,
+      })),
+    };
   }
 
   async cleanParticipants(ownerId: string, conferenceId: string): Promise<{ removed: number }> {
@@ -283,16 +319,167 @@ export class ConferenceService {
       );
       return;
     }
+    // Commands that need another service ask it before the transaction (no lock held while
+    // waiting); the pure rules then decide with the answer. A redelivery simply asks again.
+    const lookups = await this.lookupsFor(inbound);
     await this.dataSource.transaction(async (manager) => {
       if (!(await claimMessage(manager, consumers.conferenceCoreInbound, inbound.id))) return;
       const loaded = await this.load(manager, inbound.conferenceId);
       const decision = decideInbound(loaded?.facts ?? null, loaded?.roster ?? [], inbound, {
         now: new Date(),
         isOwnerContact: false, // owner contacts arrive with the contact-import issue
+        lookups,
       });
       await this.apply(manager, loaded, inbound.conferenceId, decision, inbound.id);
     });
     this.relay.kick();
+  }
+
+  /** What /history, /search, /list status and /list active need from the archive or presence. */
+  private async lookupsFor(inbound: ImInboundV1): Promise<CommandLookups> {
+    if (inbound.kind !== 'message') return {};
+    const parsed = parseCommand(inbound.body);
+    if (parsed.kind !== 'command') return {};
+    const command = parsed.command;
+    const conferenceId = inbound.conferenceId;
+    const participant = {
+      network: inbound.network,
+      address: normalizeAddress(inbound.network, inbound.from),
+    };
+    const askArchive = async (ask: () => Promise<{ messages: string[] }>) => {
+      try {
+        return (await ask()).messages;
+      } catch (error) {
+        logger().warn({ err: error, conferenceId, command: command.name }, 'archive did not answer');
+        return null;
+      }
+    };
+    switch (command.name) {
+      case 'history':
+        return {
+          archive: await askArchive(() =>
+            this.rpc.call(
+              archiveHistoryCommandRpc,
+              { conferenceId, participant, args: command.args.slice(0, 200) },
+              ARCHIVE_TIMEOUT_MS,
+            ),
+          ),
+        };
+      case 'search':
+        return {
+          archive: await askArchive(() =>
+            this.rpc.call(
+              archiveSearchCommandRpc,
+              { conferenceId, args: command.query.slice(0, 500) },
+              ARCHIVE_TIMEOUT_MS,
+            ),
+          ),
+        };
+      case 'list': {
+        if (command.filter === 'all') return {};
+        const identities = (await this.dataSource.query(
+          `SELECT network, address FROM participant WHERE conference_id = $1 AND state <> 'removed'`,
+          [conferenceId],
+        )) as Array<{ network: Network; address: string }>;
+        return { presence: identities.length > 0 ? await this.presenceLookup.query(identities) : new Map() };
+      }
+      default:
+        return {};
+    }
+  }
+
+  // ---- presence changes and time-to-live ------------------------------------------------------
+
+  /**
+   * Applies one presence change (PRESENCE_CHANGES) exactly once: updates the offline view (the
+   * change with the greatest occurredAt wins), re-evaluates the time-to-live of the identity's active
+   * conferences and, when it is back, releases its queued deliveries. The conference rows are locked
+   * first (in id order) so a message decided concurrently is either queued before the release or
+   * decided after it with the new presence.
+   */
+  async handlePresenceChange(event: PresenceChangedV1): Promise<void> {
+    const address = normalizeAddress(event.network, event.address);
+    await this.dataSource.transaction(async (manager) => {
+      if (!(await claimMessage(manager, consumers.conferenceCorePresence, event.id))) return;
+      const conferences = (await manager.query(
+        `SELECT c.id FROM conference c JOIN participant p ON p.conference_id = c.id
+          WHERE p.network = $1 AND p.address = $2 AND c.state = 'active'
+          ORDER BY c.id FOR UPDATE OF c`,
+        [event.network, address],
+      )) as Array<{ id: string }>;
+      const applied = (await manager.query(
+        `INSERT INTO identity_presence (network, address, presence, status, changed_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (network, address) DO UPDATE
+           SET presence = excluded.presence, status = excluded.status, changed_at = excluded.changed_at
+         WHERE identity_presence.changed_at < excluded.changed_at
+         RETURNING presence`,
+        [event.network, address, event.presence, event.status ?? null, event.occurredAt],
+      )) as unknown[];
+      if (applied.length === 0) return; // an older change than the one recorded
+      if (event.presence !== 'offline' && this.offlineQueue.networks.has(event.network)) {
+        await enqueue(manager, await takeQueued(manager, event.network, address, this.offlineQueue.cap));
+      }
+      const now = new Date();
+      for (const { id } of conferences) {
+        const loaded = await this.load(manager, id);
+        if (!loaded) continue;
+        const idleDeadline = this.idleDeadlineOf(loaded, now, false);
+        if (idleDeadline?.getTime() !== loaded.entity.idleDeadline?.getTime()) {
+          await manager.getRepository(ConferenceEntity).update({ id }, { idleDeadline });
+        }
+      }
+    });
+    this.relay.kick();
+  }
+
+  /**
+   * Terminates the conferences whose time-to-live deadline has passed, one transaction each: the
+   * row is claimed with FOR UPDATE SKIP LOCKED (another replica skips it) and is no longer due once
+   * committed, so each fires once. Returns how many ended.
+   */
+  async expireDue(isStopping: () => boolean = () => false): Promise<number> {
+    let expired = 0;
+    for (let i = 0; i < EXPIRE_BATCH && !isStopping(); i++) {
+      const outcome = await this.dataSource.transaction(async (manager) => {
+        const now = new Date();
+        const [due] = (await manager.query(
+          `SELECT id FROM conference WHERE state = 'active' AND idle_deadline <= $1
+            ORDER BY idle_deadline LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [now],
+        )) as Array<{ id: string }>;
+        if (!due) return 'none';
+        const loaded = (await this.load(manager, due.id))!;
+        if (this.idleDeadlineOf(loaded, now, false) === null) {
+          // Someone is active after all (a change raced the deadline): no expiry.
+          await manager.getRepository(ConferenceEntity).update({ id: due.id }, { idleDeadline: null });
+          return 'kept';
+        }
+        loaded.entity.terminatedAt = now;
+        loaded.entity.terminatedReason = 'ttl-expired';
+        const decision = closeConference(loaded.facts, loaded.roster, 'ttl-expired');
+        await this.apply(manager, loaded, due.id, decision, randomUUID(), false);
+        return 'expired';
+      });
+      if (outcome === 'none') break;
+      if (outcome === 'expired') expired += 1;
+    }
+    if (expired > 0) this.relay.kick();
+    return expired;
+  }
+
+  /** The deadline the conference should have now (see ttl/idle-deadline.ts). */
+  private idleDeadlineOf(loaded: Loaded, now: Date, isActivity: boolean): Date | null {
+    return nextIdleDeadline({
+      conferenceState: loaded.facts.state,
+      ttlSeconds: loaded.entity.ttlSeconds,
+      hasActiveParticipant: loaded.roster.some((p) =>
+        isActiveParticipant(p, loaded.presence.get(presenceKey(p))),
+      ),
+      current: loaded.entity.idleDeadline,
+      now,
+      isActivity,
+    });
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
@@ -335,36 +522,60 @@ export class ConferenceService {
       state: entity.state,
       joinPolicy: entity.joinPolicy,
     };
-    return { entity, facts, roster, rows };
+    const presenceRows = (await manager.query(
+      `SELECT v.network, v.address, v.presence FROM participant p
+         JOIN identity_presence v ON v.network = p.network AND v.address = p.address
+        WHERE p.conference_id = $1`,
+      [conferenceId],
+    )) as Array<{ network: Network; address: string; presence: AggregatePresence }>;
+    const presence = new Map(presenceRows.map((row) => [presenceKey(row), row.presence]));
+    return { entity, facts, roster, rows, presence };
   }
 
-  /** Records a decision: participants, seq-numbered events and deliveries into the outbox. */
+  /**
+   * Records a decision: participants, seq-numbered events, deliveries into the outbox (or the offline
+   * queue), and the time-to-live deadline. `isActivity`: the decision restarts the idle clock.
+   */
   private async apply(
     manager: EntityManager,
     loaded: Loaded | null,
     conferenceId: string,
     decision: Decision,
     causeId: string,
+    isActivity = true,
   ): Promise<void> {
     const now = new Date();
     const outbox: OutboxMessage[] = [];
+    const offline: ImDeliveryV1[] = [];
     const botName = this.botName(loaded?.entity.name ?? conferenceId);
     decision.deliveries.forEach((d, index) => {
       const deliveryId = `${causeId}#${index}:${d.network}:${d.to}`;
+      const payload: ImDeliveryV1 = {
+        ...newEnvelope(now),
+        deliveryId,
+        network: d.network,
+        conferenceId,
+        botName,
+        to: d.to,
+        kind: d.kind,
+        ...(d.body !== undefined ? { body: d.body } : {}),
+      };
+      if (
+        loaded &&
+        shouldQueue(
+          d,
+          loaded.presence.get(presenceKey({ network: d.network, address: d.to })),
+          this.offlineQueue.networks,
+        )
+      ) {
+        offline.push(payload);
+        return;
+      }
       outbox.push({
         stream: 'im-outbound',
         subject: subjects.imOutbound(d.network),
         msgId: deliveryId,
-        payload: {
-          ...newEnvelope(now),
-          deliveryId,
-          network: d.network,
-          conferenceId,
-          botName,
-          to: d.to,
-          kind: d.kind,
-          ...(d.body !== undefined ? { body: d.body } : {}),
-        },
+        payload: payload as unknown as Record<string, unknown>,
       });
     });
     if (loaded) {
@@ -406,10 +617,12 @@ export class ConferenceService {
       }
       entity.state = facts.state;
       entity.updatedAt = now;
+      entity.idleDeadline = this.idleDeadlineOf(loaded, now, isActivity);
       const { id, ...changes } = entity;
       await manager.getRepository(ConferenceEntity).update({ id }, changes);
     }
     await enqueue(manager, outbox);
+    await queueOffline(manager, offline, this.offlineQueue.cap);
   }
 
   private async findOwned(

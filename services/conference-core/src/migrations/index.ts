@@ -1,5 +1,6 @@
 /** Every migration of the `conference` schema, in order. */
 import { Inbox1763769600000 } from './1763769600000-inbox.js';
 import { Conferences1763856000000 } from './1763856000000-conferences.js';
+import { PresenceTtlOffline1763942400000 } from './1763942400000-presence-ttl-offline.js';
 
-export const migrations = [Inbox1763769600000, Conferences1763856000000];
+export const migrations = [Inbox1763769600000, Conferences1763856000000, PresenceTtlOffline1763942400000];

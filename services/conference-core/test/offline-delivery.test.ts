@@ -1,0 +1,201 @@
+/**
+ * Offline delivery at the service level: conference-core against the real NATS and PostgreSQL. An
+ * IRC participant is simulated by publishing their presence changes (as the presence service would)
+ * and their messages to IM_INBOUND; what they receive is read from IM_OUTBOUND (`im.out.irc`).
+ * The cap is 3 here so that dropping the oldest shows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import {
+  conferencesRpc,
+  imDeliveryV1Schema,
+  newEnvelope,
+  streams,
+  subjects,
+  type AggregatePresence,
+  type ImDeliveryV1,
+  type Network,
+} from '@parley/contracts';
+import { startService } from '@parley/runtime';
+import { serviceTestEnv, waitFor } from '@parley/testing';
+import { AppModule } from '../src/app.module.js';
+import { loadServiceConfig } from '../src/config.js';
+
+describe('offline delivery for networks without offline storage', () => {
+  const ownerId = 'owner-offline';
+  const alice = 'alice@example.org';
+  const dave = 'dave@irc.localhost';
+  let core: NestFastifyApplication;
+  let conferenceId: string;
+  let clock = Date.now();
+
+  const bus = () => core.get(JetStreamBus);
+  const db = () => core.get(DataSource);
+
+  /** Every delivery on a network's IM_OUTBOUND subject so far, in stream order. */
+  async function deliveries(network: Network): Promise<ImDeliveryV1[]> {
+    const subject = subjects.imOutbound(network);
+    const stream = streams.imOutbound().name;
+    const consumer = await bus().js.consumers.get(stream, { filter_subjects: subject });
+    const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
+    const expected = info.state.subjects?.[subject] ?? 0;
+    const out: ImDeliveryV1[] = [];
+    while (out.length < expected) {
+      const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 2_000 });
+      for await (const m of batch) out.push(imDeliveryV1Schema.parse(m.json()));
+    }
+    await consumer.delete().catch(() => undefined);
+    return out;
+  }
+  const bodiesTo = async (network: Network, to: string) =>
+    (await deliveries(network)).filter((d) => d.to === to && d.kind === 'message').map((d) => d.body!);
+
+  const say = (network: Network, from: string, body: string) =>
+    bus().publish(streams.imInbound(), subjects.imInbound(network, conferenceId), {
+      ...newEnvelope(),
+      kind: 'message',
+      network,
+      conferenceId,
+      from,
+      body,
+    });
+
+  /** Publishes a presence change as the presence service does; `at` defaults to "later than the last". */
+  async function presence(network: Network, address: string, value: AggregatePresence, at?: Date) {
+    clock += 1_000;
+    const event = { ...newEnvelope(at ?? new Date(clock)), network, address, presence: value };
+    await bus().publish(streams.presenceChanges(), subjects.presenceChanged(network), event);
+    return event;
+  }
+  const viewOf = async (network: Network, address: string) =>
+    (
+      (await db().query('SELECT presence FROM identity_presence WHERE network = $1 AND address = $2', [
+        network,
+        address,
+      ])) as Array<{ presence: string }>
+    )[0]?.presence;
+  const queued = async () =>
+    (
+      (await db().query('SELECT count(*)::int AS n FROM offline_queue WHERE address = $1', [dave])) as Array<{
+        n: number;
+      }>
+    )[0]!.n;
+
+  beforeAll(async () => {
+    const config = loadServiceConfig(
+      serviceTestEnv('conference-core', {
+        PARLEY_OFFLINE_QUEUE_NETWORKS: 'irc',
+        PARLEY_OFFLINE_QUEUE_CAP: '3',
+      }),
+    );
+    core = await startService({
+      service: 'conference-core',
+      module: AppModule.forRoot(config),
+      natsUrl: config.PARLEY_NATS_URL,
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+    });
+    const rpc = core.get(RpcClient);
+    conferenceId = (await rpc.call(conferencesRpc.create, { ownerId, name: 'Offline test' })).id;
+    await rpc.call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId,
+      participants: [
+        { network: 'xmpp', address: alice },
+        { network: 'irc', address: dave },
+      ],
+    });
+    await rpc.call(conferencesRpc.start, { ownerId, conferenceId });
+    await say('xmpp', alice, '/join');
+    await say('irc', dave, '/join');
+    await waitFor('dave to have joined', async () =>
+      (await bodiesTo('irc', dave)).some((b) => b.startsWith('You joined')),
+    );
+  });
+
+  afterAll(async () => {
+    await core?.close();
+  });
+
+  it('keeps messages for an offline IRC participant, capped (oldest dropped), and delivers them in order with a note when back', async () => {
+    await presence('irc', dave, 'offline');
+    await waitFor('conference-core to see dave offline', async () =>
+      (await viewOf('irc', dave)) === 'offline' ? true : undefined,
+    );
+    const before = (await bodiesTo('irc', dave)).length;
+    for (let i = 1; i <= 5; i++) await say('xmpp', alice, `while away ${i}`);
+    await say('xmpp', alice, 'marker');
+    // The marker is queued after the five: once the queue holds the last three, all were decided.
+    await waitFor('the queue to hold the last 3', async () => {
+      const rows = (await db().query(
+        "SELECT payload->>'body' AS body FROM offline_queue WHERE address = $1 ORDER BY id",
+        [dave],
+      )) as Array<{ body: string }>;
+      return rows.map((r) => r.body).join('|') ===
+        '[alice (xmpp)] while away 4|[alice (xmpp)] while away 5|[alice (xmpp)] marker'
+        ? true
+        : undefined;
+    });
+    expect((await bodiesTo('irc', dave)).length).toBe(before);
+
+    await presence('irc', dave, 'online');
+    const expected = [
+      'While you were away, 3 older messages were dropped (only the last 3 are kept). Here are the rest:',
+      '[alice (xmpp)] while away 4',
+      '[alice (xmpp)] while away 5',
+      '[alice (xmpp)] marker',
+    ];
+    await waitFor('dave to get the queued messages', async () =>
+      (await bodiesTo('irc', dave)).length >= before + expected.length ? true : undefined,
+    );
+    expect((await bodiesTo('irc', dave)).slice(before)).toEqual(expected);
+    expect(await queued()).toBe(0);
+  });
+
+  it('ignores a presence change older than the one it holds, and delivers directly while online', async () => {
+    const online = await presence('irc', dave, 'online');
+    await presence('irc', dave, 'offline', new Date(Date.parse(online.occurredAt) - 60_000));
+    // A later change of another identity, handled after the stale one, tells us it was processed.
+    await presence('irc', 'witness@irc.localhost', 'online');
+    await waitFor('the witness change', async () =>
+      (await viewOf('irc', 'witness@irc.localhost')) ? true : undefined,
+    );
+    expect(await viewOf('irc', dave)).toBe('online');
+    await say('xmpp', alice, 'direct');
+    await waitFor('dave to get it directly', async () =>
+      (await bodiesTo('irc', dave)).includes('[alice (xmpp)] direct') ? true : undefined,
+    );
+    expect(await queued()).toBe(0);
+  });
+
+  it('does not queue for XMPP, whose server stores messages for offline users', async () => {
+    await presence('xmpp', alice, 'offline');
+    await waitFor('alice offline', async () =>
+      (await viewOf('xmpp', alice)) === 'offline' ? true : undefined,
+    );
+    await say('irc', dave, 'to an offline xmpp user');
+    await waitFor('alice to get it at once', async () =>
+      (await bodiesTo('xmpp', alice)).includes('[dave (irc)] to an offline xmpp user') ? true : undefined,
+    );
+    const rows = (await db().query('SELECT count(*)::int AS n FROM offline_queue')) as Array<{ n: number }>;
+    expect(rows[0]!.n).toBe(0);
+  });
+  it('starts the time-to-live clock when the last active participant goes offline, and stops it when one is back', async () => {
+    const deadline = async () =>
+      (
+        (await db().query('SELECT idle_deadline FROM conference WHERE id = $1', [conferenceId])) as Array<{
+          idle_deadline: Date | null;
+        }>
+      )[0]!.idle_deadline;
+    // Alice is offline (previous test), dave online: dave keeps the conference alive.
+    expect(await deadline()).toBeNull();
+    await presence('irc', dave, 'away');
+    await presence('irc', dave, 'offline');
+    const started = await waitFor('the clock to start', async () => (await deadline()) ?? undefined);
+    await presence('irc', dave, 'away');
+    await waitFor('the clock to stop', async () => ((await deadline()) === null ? true : undefined));
+    expect(started.getTime()).toBeGreaterThan(Date.now());
+  });
+});
