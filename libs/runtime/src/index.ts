@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './health.js';
 export * from './nest-logger.js';
 export * from './bootstrap.js';
+export * from './platform.js';

@@ -3,9 +3,7 @@
  * presence changes in, deliveries and conference events out), offline delivery and time-to-live.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusHealthIndicator, BusModule } from '@parley/bus';
-import { DatabaseHealthIndicator, PersistenceModule } from '@parley/persistence';
-import { HealthModule } from '@parley/runtime';
+import { platformModules } from '@parley/runtime';
 import { ConferenceEntity, ParticipantEntity } from './conference/conference.entity.js';
 import { ConferenceModule } from './conference/conference.module.js';
 import { migrations } from './migrations/index.js';
@@ -19,18 +17,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        BusModule.forRoot({
-          service: 'conference-core',
-          natsUrl: config.PARLEY_NATS_URL,
-          replicas: config.PARLEY_STREAM_REPLICAS,
+        ...platformModules('conference-core', config, {
+          database: { entities: [ConferenceEntity, ParticipantEntity, OutboxEntity], migrations },
         }),
-        PersistenceModule.forRoot({
-          url: config.PARLEY_DATABASE_URL,
-          schema: config.PARLEY_DATABASE_SCHEMA,
-          entities: [ConferenceEntity, ParticipantEntity, OutboxEntity],
-          migrations,
-        }),
-        HealthModule.forRoot('conference-core', [BusHealthIndicator, DatabaseHealthIndicator]),
         ConferenceModule.forRoot({
           botSuffix: config.PARLEY_BOT_SUFFIX,
           offlineQueueNetworks: parseQueueNetworks(config.PARLEY_OFFLINE_QUEUE_NETWORKS),
