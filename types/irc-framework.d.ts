@@ -15,6 +15,10 @@ declare module 'irc-framework' {
       ping_interval?: number;
       ping_timeout?: number;
       encoding?: string;
+      /** say()/notice() re-split text longer than this many bytes (default 350). */
+      message_max_length?: number;
+      /** Server password (PASS). */
+      password?: string;
     }
     class Client extends EventEmitter {
       constructor(options?: Partial<ConnectOptions>);
@@ -31,6 +35,9 @@ declare module 'irc-framework' {
       notice(target: string, message: string): void;
       raw(...args: string[]): void;
       changeNick(nick: string): void;
+      ping(message?: string): void;
+      addMonitor(target: string): void;
+      removeMonitor(target: string): void;
       whois(nick: string, cb?: (event: Record<string, unknown>) => void): void;
     }
   }

@@ -1,30 +1,33 @@
 /** Wires the gateway-xmpp service: an XMPP server component (XEP-0114) serving every conference bot as <conference-id>@<component domain>. */
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusHealthIndicator, BusModule } from '@parley/bus';
-import { HealthModule } from '@parley/runtime';
-import { GatewayModule } from './gateway/gateway.module.js';
+import { GatewayKitModule, rateLimitsFrom } from '@parley/gateway-kit';
+import { platformModules } from '@parley/runtime';
 import { XmppComponentHealthIndicator } from './gateway/xmpp-health.indicator.js';
+import { XmppAdapter } from './xmpp/xmpp-adapter.js';
 import type { Config } from './config.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
+    const xmpp = {
+      host: config.PARLEY_XMPP_COMPONENT_HOST,
+      port: config.PARLEY_XMPP_COMPONENT_PORT,
+      domain: config.PARLEY_XMPP_COMPONENT_DOMAIN.toLowerCase(),
+      secret: config.PARLEY_XMPP_COMPONENT_SECRET,
+      serviceName: 'Parley conferences',
+    };
     return {
       module: AppModule,
       imports: [
-        BusModule.forRoot({
-          service: 'gateway-xmpp',
-          natsUrl: config.PARLEY_NATS_URL,
-          replicas: config.PARLEY_STREAM_REPLICAS,
-        }),
-        GatewayModule.forRoot({
-          host: config.PARLEY_XMPP_COMPONENT_HOST,
-          port: config.PARLEY_XMPP_COMPONENT_PORT,
-          domain: config.PARLEY_XMPP_COMPONENT_DOMAIN.toLowerCase(),
-          secret: config.PARLEY_XMPP_COMPONENT_SECRET,
-          serviceName: 'Parley conferences',
-        }),
-        HealthModule.forRoot('gateway-xmpp', [BusHealthIndicator, XmppComponentHealthIndicator]),
+        ...platformModules('gateway-xmpp', config, { checks: [XmppComponentHealthIndicator] }),
+        GatewayKitModule.forRoot(
+          {
+            network: 'xmpp',
+            createAdapter: (port) => new XmppAdapter(xmpp, port),
+            rateLimits: rateLimitsFrom(config),
+          },
+          XmppComponentHealthIndicator,
+        ),
       ],
     };
   }

@@ -2,8 +2,8 @@
  * Pure rules of the XMPP side: which address a stanza is for, how a message body is cleaned, the
  * stable id an inbound stanza is published under, and how XMPP presence maps to Parley's.
  */
-import { createHash } from 'node:crypto';
 import { conferenceIdSchema, type PresenceShow } from '@parley/contracts';
+import { stableId } from '@parley/gateway-kit';
 
 export const NS = {
   discoInfo: 'http://jabber.org/protocol/disco#info',
@@ -49,17 +49,8 @@ export function botJid(conferenceId: string, domain: string): string {
   return `${conferenceId}@${domain}`;
 }
 
-// C0 and C1 control characters except tab and line feed; DEL. XML 1.0 lets some of these through
-// (e.g. U+0085, U+009B), and they can drive terminals or hide text in other clients.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what we remove
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-// Bidirectional overrides and isolates (Trojan Source): they can make a relayed line read backwards.
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
-
-/** A body as it may be relayed: CRLF → LF, control and bidi-override characters removed. */
-export function cleanBody(body: string): string {
-  return body.replace(/\r\n?/g, '\n').replace(CONTROL, '').replace(BIDI, '');
-}
+/** A body as it may be relayed: CRLF → LF, control and bidi-override characters removed (shared rule). */
+export { cleanText as cleanBody } from '@parley/gateway-kit';
 
 // Characters XML 1.0 cannot carry at all: one of them in an outgoing stanza makes the server close
 // the whole component stream, so a delivery from another network (e.g. an IRC CTCP \u0001) must
@@ -85,11 +76,7 @@ export function inboundId(parts: {
   body: string;
   receipt: string;
 }): string {
-  const hash = createHash('sha256');
-  hash.update(
-    [parts.from, parts.to, parts.stanzaId ?? `receipt:${parts.receipt}`, parts.body].join('\u0000'),
-  );
-  return `xmpp-${hash.digest('hex').slice(0, 40)}`;
+  return stableId('xmpp', [parts.from, parts.to, parts.stanzaId ?? `receipt:${parts.receipt}`, parts.body]);
 }
 
 /** XMPP presence → Parley's raw presence: no `type` and no `<show/>` is plain online. */

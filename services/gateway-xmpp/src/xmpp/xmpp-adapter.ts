@@ -1,18 +1,13 @@
 /**
  * The XMPP adapter: protocol translation only. It speaks XEP-0114 to the XMPP server as the
  * component domain (every conference bot is `<conference-id>@<domain>`), turns stanzas into
- * contract-shaped events for the gateway, and contract deliveries into stanzas. Bus plumbing,
- * retries and de-duplication live in the gateway (a later issue moves them to libs/gateway-kit).
+ * contract-shaped events for the gateway kit, and contract deliveries into stanzas. Bus plumbing,
+ * retries, rate limits and de-duplication live in @parley/gateway-kit.
  */
 import { component, xml, type Component, type IncomingContext } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
-import {
-  MAX_BODY_LENGTH,
-  type BotInfo,
-  type ImDeliveryV1,
-  type ImInboundV1,
-  type PresenceShow,
-} from '@parley/contracts';
+import { MAX_BODY_LENGTH, type ImDeliveryV1 } from '@parley/contracts';
+import type { ContactsResult, GatewayPort, NetworkAdapter } from '@parley/gateway-kit';
 import { logger } from '@parley/observability';
 import {
   NS,
@@ -26,27 +21,6 @@ import {
   xmlSafe,
 } from './stanza-rules.js';
 
-type Distribute<T> = T extends unknown ? Omit<T, 'occurredAt'> : never;
-/** An inbound event without its time (the gateway stamps it). */
-export type InboundDraft = Distribute<ImInboundV1>;
-
-export interface PresenceDraft {
-  address: string;
-  resource: string;
-  show: PresenceShow;
-  status?: string;
-}
-
-/** What the adapter needs from the rest of the gateway. */
-export interface AdapterPort {
-  inbound(event: InboundDraft): void;
-  presence(update: PresenceDraft): void;
-  /** The bot of one conference, or null when there is none. */
-  bot(conferenceId: string): Promise<BotInfo | null>;
-  /** The conferences `address` may join (disco#items on the domain). */
-  joinableBy(address: string): Promise<BotInfo[]>;
-}
-
 export interface XmppAdapterOptions {
   host: string;
   port: number;
@@ -59,13 +33,14 @@ export interface XmppAdapterOptions {
 const TOO_LONG = `Your message is too long to relay (the limit is ${MAX_BODY_LENGTH} characters); please split it.`;
 const NO_CONFERENCE = 'There is no conference at this address.';
 
-export class XmppAdapter {
+export class XmppAdapter implements NetworkAdapter {
+  readonly network = 'xmpp' as const;
   private readonly xmpp: Component;
   private receipts = 0;
 
   constructor(
     private readonly options: XmppAdapterOptions,
-    private readonly port: AdapterPort,
+    private readonly port: GatewayPort,
   ) {
     this.xmpp = component({
       service: `xmpp://${options.host}:${options.port}`,
@@ -100,7 +75,8 @@ export class XmppAdapter {
     return this.xmpp.status;
   }
 
-  async start(): Promise<void> {
+  /** Connects once; afterwards @xmpp/component's reconnect module keeps the stream up (with its own backoff). */
+  async connect(): Promise<void> {
     try {
       await this.xmpp.start();
     } catch (error) {
@@ -112,6 +88,16 @@ export class XmppAdapter {
 
   async stop(): Promise<void> {
     await this.xmpp.stop().catch(() => undefined);
+  }
+
+  /** XMPP's authorization: a subscription request from the bot, with its XEP-0172 nick. */
+  async requestAuthorization(delivery: ImDeliveryV1): Promise<void> {
+    await this.deliver(delivery);
+  }
+
+  /** Contact import (logging in as the owner) comes with the contact-import issue. */
+  async fetchContacts(): Promise<ContactsResult> {
+    return { supported: false, reason: 'contact import over XMPP is not implemented yet' };
   }
 
   /** Sends one delivery as stanzas; resolves once they are written to the server connection. */

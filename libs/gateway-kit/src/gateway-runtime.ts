@@ -1,0 +1,202 @@
+/**
+ * The runtime every gateway shares, around one network adapter: IM_OUTBOUND deliveries are
+ * consumed durably, rate limited, de-duplicated and acked only after the adapter says the network
+ * accepted them (a failure is retried with backoff); inbound events and presence are published to
+ * JetStream in the order the network reported them, with stable ids; bot look-ups are RPCs to
+ * conference-core. Adapters never see the bus.
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DomainError, JetStreamBus, RpcClient, type DurableConsumer } from '@parley/bus';
+import {
+  conferencesRpc,
+  consumers,
+  newEnvelope,
+  streams,
+  subjects,
+  type BotInfo,
+  type ImDeliveryV1,
+  type Network,
+} from '@parley/contracts';
+import { logger, retry } from '@parley/observability';
+import { BoundedMap, BoundedSet } from './bounded-set.js';
+import { gatewayMetrics } from './metrics.js';
+import {
+  UndeliverableError,
+  type GatewayPort,
+  type InboundDraft,
+  type NetworkAdapter,
+  type PresenceDraft,
+} from './network-adapter.js';
+import { RateLimiter, type RateLimits } from './rate-limiter.js';
+
+export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
+
+export interface GatewayOptions {
+  network: Network;
+  /** Builds the adapter; it reports to the gateway through `port`. */
+  createAdapter: (port: GatewayPort) => NetworkAdapter;
+  rateLimits: RateLimits;
+  /** Redelivery delays while the network is away; the last repeats. */
+  backoffMs?: number[];
+  /** Delivery attempts before a delivery is dead-lettered. */
+  maxDeliver?: number;
+}
+
+/** How many recent delivery ids are remembered, to skip a redelivery whose ack was lost. */
+const SENT_MEMORY = 10_000;
+
+@Injectable()
+export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, GatewayPort {
+  readonly adapter: NetworkAdapter;
+  readonly network: Network;
+  private consumer: DurableConsumer<ReturnType<typeof streams.imOutbound>['schema']> | undefined;
+  /** Publishes are chained so JetStream stores them in the order the network delivered them. */
+  private publishing: Promise<unknown> = Promise.resolve();
+  private readonly sent = new BoundedSet<string>(SENT_MEMORY);
+  private readonly lastPresence = new BoundedMap<string, string>(SENT_MEMORY);
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
+    private readonly bus: JetStreamBus,
+    private readonly rpc: RpcClient,
+  ) {
+    this.network = options.network;
+    this.adapter = options.createAdapter(this);
+    this.limiter = new RateLimiter(options.rateLimits);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await retry(`connecting to ${this.network}`, () => this.adapter.connect());
+    this.consumer = await this.bus.consume({
+      stream: streams.imOutbound(),
+      durable: consumers.gatewayOutbound(this.network),
+      filterSubject: subjects.imOutbound(this.network),
+      handler: (delivery) => this.deliver(delivery),
+      // One at a time: each recipient sees deliveries in the order conference-core decided them.
+      maxAckPending: 1,
+      // While the network is away, keep retrying rather than dead-lettering (≈ 25 min by default).
+      maxDeliver: this.options.maxDeliver ?? 100,
+      backoffMs: this.options.backoffMs ?? [200, 1_000, 5_000, 15_000],
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer?.stop();
+    await this.publishing;
+    await this.adapter.stop();
+  }
+
+  private async deliver(delivery: ImDeliveryV1): Promise<void> {
+    const { network } = this;
+    if (this.sent.has(delivery.deliveryId)) {
+      gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
+      return;
+    }
+    const waitedFrom = Date.now();
+    await this.limiter.take(delivery.to);
+    const waited = Date.now() - waitedFrom;
+    if (waited > 0) gatewayMetrics.rateLimitedSeconds.inc({ network }, waited / 1000);
+    try {
+      if (delivery.kind === 'authorization-request') await this.adapter.requestAuthorization(delivery);
+      else await this.adapter.deliver(delivery);
+    } catch (error) {
+      if (error instanceof UndeliverableError) {
+        gatewayMetrics.deliveries.inc({ network, outcome: 'undeliverable' });
+        logger().warn(
+          { err: error.message, deliveryId: delivery.deliveryId, to: delivery.to },
+          'undeliverable; dropped',
+        );
+        return;
+      }
+      gatewayMetrics.deliveries.inc({ network, outcome: 'failed' });
+      throw error; // not acked: redelivered with backoff
+    } finally {
+      gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
+    }
+    gatewayMetrics.deliveries.inc({ network, outcome: 'sent' });
+    this.sent.add(delivery.deliveryId);
+  }
+
+  // ---- GatewayPort ----------------------------------------------------------------------------
+
+  inbound(event: InboundDraft): void {
+    const message = { ...event, occurredAt: new Date().toISOString() };
+    this.chain(
+      () =>
+        this.bus.publish(streams.imInbound(), subjects.imInbound(this.network, event.conferenceId), message),
+      { what: 'inbound event', id: event.id, kind: event.kind },
+      () => {
+        // Not accepted, so not relayed: tell the sender instead of losing it silently.
+        if (event.kind !== 'message') return;
+        void this.adapter
+          .deliver({
+            ...newEnvelope(),
+            deliveryId: `${event.id}:unavailable`,
+            network: this.network,
+            conferenceId: event.conferenceId,
+            botName: event.conferenceId,
+            to: event.from,
+            kind: 'message',
+            body: 'Sorry, your message could not be accepted right now; please send it again in a moment.',
+          })
+          .catch(() => undefined);
+      },
+    );
+  }
+
+  presence(update: PresenceDraft): void {
+    // A user known to several bots is reported by each: publish changes only.
+    const key = `${update.address}/${update.resource}`;
+    const value = `${update.show}|${update.status ?? ''}`;
+    if (this.lastPresence.get(key) === value) return;
+    this.lastPresence.set(key, value);
+    const message = { ...newEnvelope(), network: this.network, ...update };
+    this.chain(
+      () => this.bus.publish(streams.presenceUpdates(), subjects.presenceUpdate(this.network), message),
+      { what: 'presence update', id: message.id, kind: 'presence' },
+    );
+  }
+
+  async bot(conferenceId: string): Promise<BotInfo | null> {
+    try {
+      return await this.rpc.call(conferencesRpc.bot, { conferenceId });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'not-found') return null;
+      throw error;
+    }
+  }
+
+  async joinableBy(address: string): Promise<BotInfo[]> {
+    return (await this.rpc.call(conferencesRpc.forAddress, { network: this.network, address })).conferences;
+  }
+
+  private chain(
+    publish: () => Promise<unknown>,
+    context: { what: string; id: string; kind: string },
+    onFailure?: () => void,
+  ): void {
+    const { network } = this;
+    this.publishing = this.publishing
+      .then(publish)
+      .then(() => gatewayMetrics.inbound.inc({ network, kind: context.kind, outcome: 'published' }))
+      .catch((error: unknown) => {
+        // bus.publish already retried; the network will not resend, so this one is lost: say so loudly.
+        gatewayMetrics.inbound.inc({ network, kind: context.kind, outcome: 'lost' });
+        logger().error({ err: error, what: context.what, id: context.id }, 'could not publish to JetStream');
+        onFailure?.();
+      });
+  }
+}
+
+/** /health/ready: whether the network adapter can deliver. Gateways subclass it to name the check. */
+@Injectable()
+export class NetworkHealthIndicator {
+  constructor(private readonly gateway: GatewayRuntime) {}
+
+  async check(): Promise<{ ok: boolean; detail?: string }> {
+    const { adapter } = this.gateway;
+    gatewayMetrics.online.set({ network: this.gateway.network }, adapter.isOnline ? 1 : 0);
+    return adapter.isOnline ? { ok: true } : { ok: false, detail: `${adapter.network}: ${adapter.status}` };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The one interface a network adapter implements, and the port the gateway kit hands it. An
+ * adapter translates between its protocol and the contract messages; it holds no bus code.
+ * Documented in docs/gateway-adapter.md.
+ */
+import type { BotInfo, ImDeliveryV1, ImInboundV1, Identity, Network, PresenceShow } from '@parley/contracts';
+
+type Distribute<T> = T extends unknown ? Omit<T, 'occurredAt'> : never;
+/** An inbound event (message or subscription answer) without its time: the kit stamps it. */
+export type InboundDraft = Distribute<ImInboundV1>;
+
+/** One client's raw presence as the network reports it. */
+export interface PresenceDraft {
+  address: string;
+  /** The client/connection (XMPP resource; IRC: the connection, `irc`). */
+  resource: string;
+  show: PresenceShow;
+  status?: string;
+}
+
+/** What a contact import gets from a network: a list, or a clear "this network has none". */
+export type ContactsResult = { supported: true; contacts: Identity[] } | { supported: false; reason: string };
+
+/** What the adapter may ask of the gateway (implemented by the kit's GatewayRuntime). */
+export interface GatewayPort {
+  /** Reports an inbound message or subscription answer; published durably with `event.id` as its id. */
+  inbound(event: InboundDraft): void;
+  /** Reports a presence; only changes are published. */
+  presence(update: PresenceDraft): void;
+  /** The bot of one conference, or null when there is none. */
+  bot(conferenceId: string): Promise<BotInfo | null>;
+  /** The conferences `address` may join. */
+  joinableBy(address: string): Promise<BotInfo[]>;
+}
+
+/** A network adapter: protocol translation only. */
+export interface NetworkAdapter {
+  readonly network: Network;
+  /** True while the adapter can deliver (feeds /health/ready). */
+  readonly isOnline: boolean;
+  /** A short human status for health details, e.g. "offline", "2 of 3 bots connected". */
+  readonly status: string;
+  /**
+   * Connects to the network. Rejects if the first connection fails (the kit retries with
+   * backoff); once connected, the adapter keeps itself connected (reconnect with backoff).
+   */
+  connect(): Promise<void>;
+  /** Disconnects for good; pending deliveries fail and are redelivered to the next instance. */
+  stop(): Promise<void>;
+  /**
+   * Delivers `message`, `bot-online`, `bot-offline` and `revoke-authorization`. Resolves only
+   * once the network accepted it; rejects to have it retried (not acked) with backoff. Throw
+   * `UndeliverableError` for a delivery no retry can help (it is logged and dropped).
+   */
+  deliver(delivery: ImDeliveryV1): Promise<void>;
+  /** The network's form of "may this bot talk to you?" (same contract as deliver). */
+  requestAuthorization(delivery: ImDeliveryV1): Promise<void>;
+  /** The contacts of an account on this network, or `supported: false` with the reason. */
+  fetchContacts(account: { address: string; secret: string }): Promise<ContactsResult>;
+}
+
+/** A delivery that can never succeed (e.g. an address this gateway cannot reach): dropped, not retried. */
+export class UndeliverableError extends Error {
+  override readonly name = 'UndeliverableError';
+}
