@@ -151,14 +151,16 @@ describe('the archive of a conference, for its owner', () => {
   });
 });
 
-describe('exporting a long archive', () => {
+describe('a long archive', () => {
+  const total = 1_201;
+  let id: string;
+
   it('streams every page of the archive export RPC, in seq order', async () => {
     // 1,201 events span three export pages. They are published to CONF_EVENTS exactly as
     // conference-core publishes them (a conference that was never started has no events of its own),
     // which is far cheaper than relaying that many messages.
     const created = await api('POST', '/conferences', { name: 'Long archive' });
-    const id: string = created.body.id;
-    const total = 1_201;
+    id = created.body.id;
     const sender = { network: 'xmpp' as const, address: 'alice@example.org', displayName: 'alice' };
     const start = Date.now() - total * 1000;
     for (let seq = 1; seq <= total; seq++) {
@@ -187,6 +189,13 @@ describe('exporting a long archive', () => {
     expect(exported.response.headers.get('content-length')).toBeNull();
     expect(exported.events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(exported.events.at(-1)).toMatchObject({ type: 'message-accepted', body: `line ${total}` });
+  });
+
+  it('pages through all 1,201 events with cursors, without gaps or repeats', async () => {
+    const pages = await walk(id, 'limit=100');
+    expect(pages).toHaveLength(13);
+    expect(pages.every((page) => page.length <= 100)).toBe(true);
+    expect(pages.flat().map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
   it('exports an empty archive as an empty body', async () => {
