@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { archiveLastRpc, conferencesRpc, type ArchivedEvent } from '@parley/contracts';
-import { startService } from '@parley/runtime';
 import {
   createXmppUser,
   holdXmppComponentDomain,
@@ -18,6 +17,7 @@ import {
   waitFor,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as ArchiveModule } from '../../services/archive/src/app.module.js';
 import { loadServiceConfig as loadArchiveConfig } from '../../services/archive/src/config.js';
@@ -27,7 +27,7 @@ import { AppModule as GatewayModule } from '../../services/gateway-xmpp/src/app.
 import { loadServiceConfig as loadGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
 
 const { componentDomain } = testEnv.xmpp();
-type ServiceName = Parameters<typeof startService>[0]['service'];
+type ServiceName = Parameters<typeof startTestService>[0];
 
 describe('/history and /search over XMPP', () => {
   const ownerId = `owner-${randomBytes(4).toString('hex')}`;
@@ -60,18 +60,8 @@ describe('/history and /search over XMPP', () => {
     return `${event.occurredAt.slice(0, 10)} ${event.occurredAt.slice(11, 16)}Z ${event.sender.displayName} (xmpp): ${event.body}`;
   };
 
-  async function start<T>(
-    service: ServiceName,
-    module: unknown,
-    config: { PARLEY_NATS_URL: string },
-  ): Promise<T> {
-    const app = await startService({
-      service,
-      module: module as never,
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+  async function start<T>(service: ServiceName, module: unknown): Promise<T> {
+    const app = await startTestService(service, module as never);
     apps.unshift(app);
     return app as T;
   }
@@ -79,13 +69,9 @@ describe('/history and /search over XMPP', () => {
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
-    const core = await start<NestFastifyApplication>(
-      'conference-core',
-      CoreModule.forRoot(coreConfig),
-      coreConfig,
-    );
+    const core = await start<NestFastifyApplication>('conference-core', CoreModule.forRoot(coreConfig));
     const archiveConfig = loadArchiveConfig(serviceTestEnv('archive'));
-    await start('archive', ArchiveModule.forRoot(archiveConfig), archiveConfig);
+    await start('archive', ArchiveModule.forRoot(archiveConfig));
     const xmppEnv = testEnv.xmpp();
     const gatewayConfig = loadGatewayConfig(
       serviceTestEnv('gateway-xmpp', {
@@ -95,7 +81,7 @@ describe('/history and /search over XMPP', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig), gatewayConfig);
+    await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     rpc = core.get(RpcClient);
     for (const name of ['alice', 'bob'] as const) {
       users[name] = await createXmppUser(name);

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { conferencesRpc, presenceRpc, type AggregatePresence } from '@parley/contracts';
-import { startService } from '@parley/runtime';
 import {
   createXmppUser,
   holdXmppComponentDomain,
@@ -19,6 +18,7 @@ import {
   xml,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
@@ -28,7 +28,7 @@ import { AppModule as PresenceModule } from '../../services/presence/src/app.mod
 import { loadServiceConfig as loadPresenceConfig } from '../../services/presence/src/config.js';
 
 const { componentDomain } = testEnv.xmpp();
-type ServiceName = Parameters<typeof startService>[0]['service'];
+type ServiceName = Parameters<typeof startTestService>[0];
 type Who = 'alice' | 'bob' | 'carol';
 
 describe('/list status and /list active over XMPP', () => {
@@ -76,18 +76,8 @@ describe('/list status and /list active over XMPP', () => {
       ]),
     );
 
-  async function start(
-    service: ServiceName,
-    module: unknown,
-    natsUrl: string,
-  ): Promise<NestFastifyApplication> {
-    const app = await startService({
-      service,
-      module: module as never,
-      natsUrl,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+  async function start(service: ServiceName, module: unknown): Promise<NestFastifyApplication> {
+    const app = await startTestService(service, module as never);
     apps.unshift(app);
     return app;
   }
@@ -95,9 +85,9 @@ describe('/list status and /list active over XMPP', () => {
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
-    const core = await start('conference-core', CoreModule.forRoot(coreConfig), coreConfig.PARLEY_NATS_URL);
+    const core = await start('conference-core', CoreModule.forRoot(coreConfig));
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));
-    await start('presence', PresenceModule.forRoot(presenceConfig), presenceConfig.PARLEY_NATS_URL);
+    await start('presence', PresenceModule.forRoot(presenceConfig));
     const xmppEnv = testEnv.xmpp();
     const gatewayConfig = loadGatewayConfig(
       serviceTestEnv('gateway-xmpp', {
@@ -107,7 +97,7 @@ describe('/list status and /list active over XMPP', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig), gatewayConfig.PARLEY_NATS_URL);
+    await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     rpc = core.get(RpcClient);
     for (const who of ['alice', 'bob', 'carol'] as const) {
       users[who] = await createXmppUser(who);

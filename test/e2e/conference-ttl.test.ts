@@ -21,7 +21,6 @@ import {
   subjects,
   type ConferenceEventV1,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
 import {
   bare,
   createXmppUser,
@@ -31,6 +30,7 @@ import {
   waitFor,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
@@ -58,13 +58,7 @@ describe('conference time-to-live over XMPP', () => {
 
   const startCore = () => {
     const config = loadCoreConfig(serviceTestEnv('conference-core', { PARLEY_TTL_CHECK_MS: '200' }));
-    return startService({
-      service: 'conference-core',
-      module: CoreModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    return startTestService('conference-core', CoreModule.forRoot(config));
   };
 
   async function ask(who: Who, bot: string, body: string, match: RegExp): Promise<string> {
@@ -142,13 +136,7 @@ describe('conference time-to-live over XMPP', () => {
     releaseComponentDomain = await holdXmppComponentDomain();
     cores = [await startCore()];
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));
-    const presenceApp = await startService({
-      service: 'presence',
-      module: PresenceModule.forRoot(presenceConfig),
-      natsUrl: presenceConfig.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    const presenceApp = await startTestService('presence', PresenceModule.forRoot(presenceConfig));
     const xmppEnv = testEnv.xmpp();
     const gatewayConfig = loadGatewayConfig(
       serviceTestEnv('gateway-xmpp', {
@@ -158,13 +146,7 @@ describe('conference time-to-live over XMPP', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    const gateway = await startService({
-      service: 'gateway-xmpp',
-      module: GatewayModule.forRoot(gatewayConfig),
-      natsUrl: gatewayConfig.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    const gateway = await startTestService('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     others.push(gateway, presenceApp);
     for (const who of ['alice', 'bob', 'carol', 'dave'] as const) {
       users[who] = await createXmppUser(who);

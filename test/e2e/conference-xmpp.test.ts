@@ -18,7 +18,6 @@ import {
   type ConferenceView,
   type ParticipantView,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
 import {
   bare,
   createXmppUser,
@@ -29,6 +28,7 @@ import {
   xml,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
@@ -81,25 +81,13 @@ describe('conferences over XMPP, end to end', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    return startService({
-      service: 'gateway-xmpp',
-      module: GatewayModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    return startTestService('gateway-xmpp', GatewayModule.forRoot(config));
   }
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
-    core = await startService({
-      service: 'conference-core',
-      module: CoreModule.forRoot(coreConfig),
-      natsUrl: coreConfig.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    core = await startTestService('conference-core', CoreModule.forRoot(coreConfig));
     gateway = await startGateway();
     rpc = core.get(RpcClient);
     for (const name of ['alice', 'bob', 'carol', 'dave', 'eve'] as const) {

@@ -21,7 +21,6 @@ import {
   type PresenceUpdateV1,
 } from '@parley/contracts';
 import { GatewayRuntime } from '@parley/gateway-kit';
-import { startService } from '@parley/runtime';
 import {
   IrcTestClient,
   createXmppUser,
@@ -31,6 +30,7 @@ import {
   waitFor,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
@@ -77,12 +77,7 @@ describe('a conference across XMPP and IRC, end to end', () => {
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
-    const start = (
-      service: Parameters<typeof startService>[0]['service'],
-      module: ReturnType<typeof CoreModule.forRoot>,
-      natsUrl: string,
-    ) => startService({ service, module, natsUrl, httpPort: 0, httpHost: '127.0.0.1' });
-    apps.push(await start('conference-core', CoreModule.forRoot(coreConfig), coreConfig.PARLEY_NATS_URL));
+    apps.push(await startTestService('conference-core', CoreModule.forRoot(coreConfig)));
     rpc = apps[0]!.get(RpcClient);
     const xmppEnv = testEnv.xmpp();
     const xmppConfig = loadXmppConfig(
@@ -93,7 +88,7 @@ describe('a conference across XMPP and IRC, end to end', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    apps.push(await start('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig), xmppConfig.PARLEY_NATS_URL));
+    apps.push(await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig)));
     const ircEnv = testEnv.irc();
     const ircConfig = loadIrcConfig(
       serviceTestEnv('gateway-irc', {
@@ -106,7 +101,7 @@ describe('a conference across XMPP and IRC, end to end', () => {
         PARLEY_IRC_PRESENCE_POLL_MS: '1000',
       }),
     );
-    ircGateway = await start('gateway-irc', IrcGatewayModule.forRoot(ircConfig), ircConfig.PARLEY_NATS_URL);
+    ircGateway = await startTestService('gateway-irc', IrcGatewayModule.forRoot(ircConfig));
     apps.push(ircGateway);
     for (const who of XMPP) {
       xmppUsers[who] = await createXmppUser(who);

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { conferencesRpc, type ConferenceView } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { IrcTestClient, serviceTestEnv, testEnv } from '@parley/testing';
+import { IrcTestClient, serviceTestEnv, testEnv, startTestService } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
 import { AppModule as IrcGatewayModule } from '../../services/gateway-irc/src/app.module.js';
@@ -40,15 +39,7 @@ describe('gateway-irc in pooled mode: one bot nick for many conferences', () => 
 
   beforeAll(async () => {
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
-    apps.push(
-      await startService({
-        service: 'conference-core',
-        module: CoreModule.forRoot(coreConfig),
-        natsUrl: coreConfig.PARLEY_NATS_URL,
-        httpPort: 0,
-        httpHost: '127.0.0.1',
-      }),
-    );
+    apps.push(await startTestService('conference-core', CoreModule.forRoot(coreConfig)));
     rpc = apps[0]!.get(RpcClient);
     const ircEnv = testEnv.irc();
     const ircConfig = loadIrcConfig(
@@ -60,15 +51,7 @@ describe('gateway-irc in pooled mode: one bot nick for many conferences', () => 
         PARLEY_GATEWAY_RATE_RECIPIENT: '100',
       }),
     );
-    apps.push(
-      await startService({
-        service: 'gateway-irc',
-        module: IrcGatewayModule.forRoot(ircConfig),
-        natsUrl: ircConfig.PARLEY_NATS_URL,
-        httpPort: 0,
-        httpHost: '127.0.0.1',
-      }),
-    );
+    apps.push(await startTestService('gateway-irc', IrcGatewayModule.forRoot(ircConfig)));
     carol = await IrcTestClient.connect('carol');
     dave = await IrcTestClient.connect('dave');
   });

@@ -11,7 +11,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { startService } from '@parley/runtime';
 import {
   bare,
   createXmppUser,
@@ -22,6 +21,7 @@ import {
   xml,
   XmppTestClient,
   type XmppTestUser,
+  startTestService,
 } from '@parley/testing';
 import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
 import { loadServiceConfig as loadXmppGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
@@ -94,13 +94,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
         PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
       }),
     );
-    xmppGateway = await startService({
-      service: 'gateway-xmpp',
-      module: XmppGatewayModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    xmppGateway = await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(config));
     for (const who of PEOPLE) users[who] = await createXmppUser(who);
     await Promise.all(
       PEOPLE.map(async (who) => {

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { pingRpc } from '@parley/contracts';
-import { startService } from '@parley/runtime';
 
-import { serviceTestEnv } from '@parley/testing';
+import { serviceTestEnv, startTestService } from '@parley/testing';
 import { AppModule as AccountsModule } from '../../services/accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../services/accounts/src/config.js';
 import { AppModule as ConferenceCoreModule } from '../../services/conference-core/src/app.module.js';
@@ -24,21 +23,9 @@ describe('two services over the real bus', () => {
       }),
     );
 
-    accounts = await startService({
-      service: 'accounts',
-      module: AccountsModule.forRoot(accountsConfig),
-      natsUrl: accountsConfig.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    accounts = await startTestService('accounts', AccountsModule.forRoot(accountsConfig));
     const coreConfig = loadConferenceCoreConfig(serviceTestEnv('conference-core'));
-    conferenceCore = await startService({
-      service: 'conference-core',
-      module: ConferenceCoreModule.forRoot(coreConfig),
-      natsUrl: coreConfig.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    conferenceCore = await startTestService('conference-core', ConferenceCoreModule.forRoot(coreConfig));
   });
 
   afterAll(async () => {

@@ -8,4 +8,3 @@ export * from './bounded-set.js';
 export * from './metrics.js';
 export * from './config.js';
 export * from './text.js';
-export * from './run-gateway.js';

@@ -41,16 +41,36 @@ export async function startService(options: ServiceBootstrap): Promise<NestFasti
   return app;
 }
 
+/** The configuration fields every service schema has (see `baseConfigShape`). */
+export interface ServiceConfig {
+  PARLEY_NATS_URL: string;
+  PARLEY_HTTP_PORT: number;
+  PARLEY_HTTP_HOST: string;
+}
+
 /**
- * The whole of a service's main.ts: build the options from configuration (which may throw a
- * ConfigError), start, and exit non-zero with a clear message on any start-up failure.
+ * The whole of a service's main.ts: load the configuration (a ConfigError names each wrong
+ * variable), build the root module from it, start, and exit non-zero with a clear message on any
+ * start-up failure.
  */
-export async function runService(service: ServiceName, build: () => ServiceBootstrap): Promise<void> {
+export async function runService<C extends ServiceConfig>(
+  service: ServiceName,
+  loadConfig: () => C,
+  buildModule: (config: C) => ServiceBootstrap['module'],
+  configure?: ServiceBootstrap['configure'],
+): Promise<void> {
   initLogger(service);
   process.env.PARLEY_SERVICE_NAME = service;
   try {
-    const options = build();
-    const app = await startService(options);
+    const config = loadConfig();
+    const app = await startService({
+      service,
+      module: buildModule(config),
+      natsUrl: config.PARLEY_NATS_URL,
+      httpPort: config.PARLEY_HTTP_PORT,
+      httpHost: config.PARLEY_HTTP_HOST,
+      configure,
+    });
     logger().info({ url: await app.getUrl() }, `${service} started`);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -7,3 +7,4 @@ export * from './irc.js';
 export * from './docker.js';
 export * from './services.js';
 export * from './xmpp-component.js';
+export * from './start-service.js';

@@ -12,8 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient } from '@parley/bus';
 import { accountsRpc } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv, testEnv, testSchema } from '@parley/testing';
+import { serviceTestEnv, testEnv, testSchema, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { TestMailbox } from './support/mailbox.js';
@@ -44,13 +43,7 @@ function env(key: { id: string; key: string }, oldKeys = '') {
 
 async function startAccounts(key: { id: string; key: string }, oldKeys = '') {
   const config = loadServiceConfig(env(key, oldKeys));
-  return startService({
-    service: 'accounts',
-    module: AppModule.forRoot(config),
-    natsUrl: config.PARLEY_NATS_URL,
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-  });
+  return startTestService('accounts', AppModule.forRoot(config));
 }
 
 /** Runs the built rotate-keys command with the given keys; never throws, returns its outcome. */

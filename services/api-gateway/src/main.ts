@@ -4,14 +4,4 @@ import { AppModule } from './app.module.js';
 import { loadServiceConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
 
-await runService('api-gateway', () => {
-  const config = loadServiceConfig();
-  return {
-    service: 'api-gateway',
-    module: AppModule.forRoot(config),
-    natsUrl: config.PARLEY_NATS_URL,
-    httpPort: config.PARLEY_HTTP_PORT,
-    httpHost: config.PARLEY_HTTP_HOST,
-    configure: configureHttp,
-  };
-});
+await runService('api-gateway', loadServiceConfig, (config) => AppModule.forRoot(config), configureHttp);

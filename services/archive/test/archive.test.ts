@@ -20,8 +20,7 @@ import {
   type Identity,
   subjects,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv, testEnv, testSchema, waitFor } from '@parley/testing';
+import { serviceTestEnv, testEnv, testSchema, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { RetentionService } from '../src/retention/retention.service.js';
@@ -89,13 +88,7 @@ describe('archive service against real NATS and PostgreSQL', () => {
 
   beforeAll(async () => {
     const config = loadServiceConfig(serviceTestEnv('archive'));
-    app = await startService({
-      service: 'archive',
-      module: AppModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    app = await startTestService('archive', AppModule.forRoot(config));
     rpc = RpcClient.create(testEnv.natsUrl());
     await rpc.connect();
     db = new pg.Client({ connectionString: testEnv.databaseUrl() });

@@ -18,20 +18,13 @@ import {
   type ImDeliveryV1,
   type ImInboundV1,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv, waitFor } from '@parley/testing';
+import { serviceTestEnv, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 
 async function startCore(): Promise<NestFastifyApplication> {
   const config = loadServiceConfig(serviceTestEnv('conference-core'));
-  return startService({
-    service: 'conference-core',
-    module: AppModule.forRoot(config),
-    natsUrl: config.PARLEY_NATS_URL,
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-  });
+  return startTestService('conference-core', AppModule.forRoot(config));
 }
 
 describe('conference-core over the real bus and database', () => {

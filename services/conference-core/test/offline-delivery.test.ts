@@ -18,8 +18,7 @@ import {
   type ImDeliveryV1,
   type Network,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv, waitFor } from '@parley/testing';
+import { serviceTestEnv, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 
@@ -90,13 +89,7 @@ describe('offline delivery for networks without offline storage', () => {
         PARLEY_OFFLINE_QUEUE_CAP: '3',
       }),
     );
-    core = await startService({
-      service: 'conference-core',
-      module: AppModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    core = await startTestService('conference-core', AppModule.forRoot(config));
     const rpc = core.get(RpcClient);
     conferenceId = (await rpc.call(conferencesRpc.create, { ownerId, name: 'Offline test' })).id;
     await rpc.call(conferencesRpc.addParticipants, {

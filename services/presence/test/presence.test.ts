@@ -22,8 +22,7 @@ import {
   type PresenceShow,
   type PresenceUpdateV1,
 } from '@parley/contracts';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv, testEnv, waitFor } from '@parley/testing';
+import { serviceTestEnv, testEnv, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { applyPresenceUpdate } from '../src/presence/presence-rules.js';
@@ -36,13 +35,7 @@ let rpc: RpcClient;
 
 async function startReplica(): Promise<NestFastifyApplication> {
   const config = loadServiceConfig(serviceTestEnv('presence'));
-  return startService({
-    service: 'presence',
-    module: AppModule.forRoot(config),
-    natsUrl: config.PARLEY_NATS_URL,
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-  });
+  return startTestService('presence', AppModule.forRoot(config));
 }
 
 beforeAll(async () => {

@@ -6,8 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { startService } from '@parley/runtime';
-import { serviceTestEnv } from '@parley/testing';
+import { serviceTestEnv, startTestService } from '@parley/testing';
 import { TestMailbox } from '../../../accounts/test/support/mailbox.js';
 import { AppModule as AccountsModule } from '../../../accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../../accounts/src/config.js';
@@ -81,48 +80,23 @@ export async function startStack(
     });
   const startAccounts = async (extra: Record<string, string>) => {
     const config = loadAccountsConfig(accountsEnv(extra));
-    return startService({
-      service: 'accounts',
-      module: AccountsModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    return startTestService('accounts', AccountsModule.forRoot(config));
   };
   let accounts = await startAccounts({});
   let conferenceCore: NestFastifyApplication | undefined;
   if (options.conferences || options.archive) {
     const config = loadConferenceCoreConfig(serviceTestEnv('conference-core'));
-    conferenceCore = await startService({
-      service: 'conference-core',
-      module: ConferenceCoreModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    conferenceCore = await startTestService('conference-core', ConferenceCoreModule.forRoot(config));
   }
   let archive: NestFastifyApplication | undefined;
   if (options.archive) {
     const config = loadArchiveConfig(serviceTestEnv('archive'));
-    archive = await startService({
-      service: 'archive',
-      module: ArchiveModule.forRoot(config),
-      natsUrl: config.PARLEY_NATS_URL,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    archive = await startTestService('archive', ArchiveModule.forRoot(config));
   }
   const gatewayConfig = loadGatewayConfig(
     serviceTestEnv('api-gateway', { PARLEY_JWT_SECRET: secrets.jwtSecret, ...options.gatewayEnv }),
   );
-  const gateway = await startService({
-    service: 'api-gateway',
-    module: GatewayModule.forRoot(gatewayConfig),
-    natsUrl: gatewayConfig.PARLEY_NATS_URL,
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    configure: configureHttp,
-  });
+  const gateway = await startTestService('api-gateway', GatewayModule.forRoot(gatewayConfig), configureHttp);
   const baseUrl = await gateway.getUrl();
 
   const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<HttpAnswer> => {
