@@ -11,6 +11,7 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/e2e/**/*.test.ts',
       'test/deploy/**/*.test.ts',
+      'test/chaos/**/*.test.ts',
     ],
     globalSetup: ['libs/testing/dist/global-setup.js'],
     setupFiles: ['libs/testing/dist/setup-file.js'],
