@@ -30,10 +30,16 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   backoffMs?: number[];
   /** Un-acked messages in flight; 1 keeps strict order across redeliveries. */
   maxAckPending?: number;
+  /**
+   * How long the server waits for an ack before redelivering (a handler in progress heartbeats).
+   * Keep it long when many messages wait in the pull buffer; with maxAckPending 1 it can be short.
+   */
   ackWaitMs?: number;
 }
 
 const DEFAULT_BACKOFF_MS = [200, 1_000, 5_000, 15_000];
+/** Long enough for messages waiting in the client's pull buffer; handlers in progress heartbeat. */
+const DEFAULT_ACK_WAIT_MS = 30_000;
 
 export class DurableConsumer<S extends z.ZodType> {
   private messages: ConsumerMessages | undefined;
@@ -60,7 +66,7 @@ export class DurableConsumer<S extends z.ZodType> {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
       // Exhaustion is decided here (so the message can be dead-lettered), not by the server.
       max_deliver: -1,
       max_ack_pending: this.options.maxAckPending ?? 1_000,
@@ -116,12 +122,20 @@ export class DurableConsumer<S extends z.ZodType> {
       return;
     }
     const stopTimer = busMetrics.handlerSeconds.startTimer(labels);
+    // While the handler runs, tell the server we are still on it, so a short ack_wait only ever
+    // expires for a consumer that really died (and its message returns quickly).
+    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    const heartbeat = setInterval(() => msg.working(), Math.max(ackWaitMs / 3, 100));
     try {
-      await this.options.handler(payload, {
-        subject: msg.subject,
-        deliveryCount,
-        streamSequence: msg.seq,
-      });
+      try {
+        await this.options.handler(payload, {
+          subject: msg.subject,
+          deliveryCount,
+          streamSequence: msg.seq,
+        });
+      } finally {
+        clearInterval(heartbeat);
+      }
       stopTimer({ outcome: 'ok' });
       msg.ack();
       busMetrics.consumed.inc(labels);

@@ -23,6 +23,9 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       durable: consumers.conferenceCoreInbound,
       handler: (event) => this.conferences.handleInbound(event),
       maxAckPending: 1,
+      // One event in flight, and the handler heartbeats while it works: a short ack_wait only
+      // matters after a crash, when every conference waits for the event that was in hand.
+      ackWaitMs: 5_000,
       // ≈ 4 minutes of retries (backoff up to 15 s) ride out a database restart; an event that
       // still fails is dead-lettered (kept for replay) rather than blocking every conference.
       maxDeliver: 20,
