@@ -8,7 +8,6 @@
  * JetStream drops a republish only inside its 2-minute duplicate window (Nats-Msg-Id), so the
  * test never assumes duplicates away: it reads every stored delivery and counts them by body.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { ConsumerMessages } from '@nats-io/jetstream';
@@ -19,13 +18,12 @@ import {
   consumers,
   imDeliveryV1Schema,
   newEnvelope,
-  pingRpc,
   streams,
   subjects,
   type ConferenceEventV1,
   type ImDeliveryV1,
 } from '@parley/contracts';
-import { serviceTestEnv, testEnv, testSchema, waitFor } from '@parley/testing';
+import { spawnServiceReady, testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 
 const ownerId = 'chaos-owner';
 const alice = 'alice@chaos.example';
@@ -35,28 +33,6 @@ const carol = 'carol@chaos.example';
 const PER_SENDER = 150;
 /** Kill once this many chat deliveries were seen: mid-conversation, far from both ends. */
 const KILL_AFTER_DELIVERIES = 50;
-
-/** The built conference-core as its own process, on this file's bus prefix and schema. */
-function startCore(): { child: ChildProcess; stderr: () => string } {
-  let stderr = '';
-  const child = spawn(process.execPath, ['services/conference-core/dist/main.js'], {
-    env: {
-      ...process.env,
-      ...serviceTestEnv('conference-core', {
-        PARLEY_BUS_PREFIX: process.env.PARLEY_BUS_PREFIX!,
-        PARLEY_LOG_LEVEL: 'error',
-      }),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, stderr: () => stderr };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 /** Reads one stream subject from its first message on, for as long as the test runs. */
 async function follow<T>(
@@ -91,22 +67,13 @@ describe('conference-core killed with SIGKILL mid-conversation', () => {
   let rpc: RpcClient;
   let bus: JetStreamBus;
   let db: pg.Client;
-  const children: ChildProcess[] = [];
+  const children: ServiceProcess[] = [];
   const followers: Array<{ stop: () => Promise<void> }> = [];
 
   async function startAndWaitReady() {
-    const core = startCore();
-    children.push(core.child);
-    await waitFor(
-      `the conference-core process (pid ${core.child.pid}) to answer ping`,
-      async () => {
-        if (core.child.exitCode !== null) throw new Error(`conference-core exited: ${core.stderr()}`);
-        const reply = await rpc.call(pingRpc('conference-core'), { from: 'chaos-test' }, 1_000);
-        return reply.pid === core.child.pid;
-      },
-      30_000,
-    );
-    return core;
+    const started = await spawnServiceReady('conference-core', rpc);
+    children.push(started);
+    return started;
   }
 
   beforeAll(async () => {
@@ -119,9 +86,9 @@ describe('conference-core killed with SIGKILL mid-conversation', () => {
   });
 
   afterAll(async () => {
-    for (const child of children) {
+    for (const { child, exited } of children) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
+      await exited();
     }
     for (const follower of followers) await follower.stop();
     await bus?.close();
@@ -182,7 +149,7 @@ describe('conference-core killed with SIGKILL mid-conversation', () => {
       5,
     );
     first.child.kill('SIGKILL');
-    await exited(first.child);
+    await first.exited();
     expect(first.child.signalCode).toBe('SIGKILL');
     const deliveredAtKill = chatDeliveries().length;
     await sending;

@@ -8,3 +8,4 @@ export * from './docker.js';
 export * from './services.js';
 export * from './xmpp-component.js';
 export * from './start-service.js';
+export * from './service-process.js';

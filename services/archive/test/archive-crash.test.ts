@@ -1,39 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { RpcClient } from '@parley/bus';
-import { archiveExportRpc, consumers, pingRpc, streams, type ConferenceEventV1 } from '@parley/contracts';
-import { serviceTestEnv, testEnv, testSchema, waitFor } from '@parley/testing';
+import { archiveExportRpc, consumers, streams, type ConferenceEventV1 } from '@parley/contracts';
+import { spawnServiceReady, testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 import { confEventsPublisher, message } from './factories.js';
-
-/** The built archive service as its own process, as it runs in production. */
-function startArchive(): { child: ChildProcess; stderr: () => string } {
-  let stderr = '';
-  const child = spawn(process.execPath, ['services/archive/dist/main.js'], {
-    env: {
-      ...process.env,
-      ...serviceTestEnv('archive', {
-        // After the crash, what was delivered but not acked comes back after ack_wait.
-        PARLEY_ARCHIVE_ACK_WAIT_MS: '2000',
-        PARLEY_LOG_LEVEL: 'error',
-      }),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, stderr: () => stderr };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 describe('archive service killed with SIGKILL mid-stream', () => {
   let rpc: RpcClient;
   let db: pg.Client;
   let publisher: Awaited<ReturnType<typeof confEventsPublisher>>;
-  const children: ChildProcess[] = [];
+  const children: ServiceProcess[] = [];
 
   async function archivedCount(conferenceId: string): Promise<number> {
     const { rows } = await db.query<{ n: number }>(
@@ -44,18 +20,12 @@ describe('archive service killed with SIGKILL mid-stream', () => {
   }
 
   async function startAndWaitReady() {
-    const archive = startArchive();
-    children.push(archive.child);
-    await waitFor(
-      `the archive process (pid ${archive.child.pid}) to answer ping`,
-      async () => {
-        if (archive.child.exitCode !== null) throw new Error(`archive exited: ${archive.stderr()}`);
-        const reply = await rpc.call(pingRpc('archive'), { from: 'crash-test' }, 1_000);
-        return reply.pid === archive.child.pid;
-      },
-      30_000,
-    );
-    return archive;
+    const started = await spawnServiceReady('archive', rpc, {
+      // After the crash, what was delivered but not acked comes back after ack_wait.
+      PARLEY_ARCHIVE_ACK_WAIT_MS: '2000',
+    });
+    children.push(started);
+    return started;
   }
 
   beforeAll(async () => {
@@ -67,9 +37,9 @@ describe('archive service killed with SIGKILL mid-stream', () => {
   });
 
   afterAll(async () => {
-    for (const child of children) {
+    for (const { child, exited } of children) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
+      await exited();
     }
     await publisher?.bus.close();
     await rpc?.close();
@@ -95,7 +65,7 @@ describe('archive service killed with SIGKILL mid-stream', () => {
       for (const event of events.slice(250)) await publisher.publish(event);
     })();
     first.child.kill('SIGKILL');
-    await exited(first.child);
+    await first.exited();
     const storedAtKill = await archivedCount('crash');
     await rest;
     expect(first.child.signalCode).toBe('SIGKILL');
@@ -126,7 +96,7 @@ describe('archive service killed with SIGKILL mid-stream', () => {
     expect(await archivedCount('crash')).toBe(total);
 
     second.child.kill('SIGTERM');
-    await exited(second.child);
+    await second.exited();
     expect(second.child.exitCode ?? second.child.signalCode).not.toBeNull();
   });
 });
