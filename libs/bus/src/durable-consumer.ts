@@ -101,7 +101,21 @@ export class DurableConsumer<S extends z.ZodType> {
         msg.nak();
         continue;
       }
-      await withCorrelationId(msg.headers?.get(HEADERS.correlationId) || undefined, () => this.handle(msg));
+      try {
+        await withCorrelationId(msg.headers?.get(HEADERS.correlationId) || undefined, () => this.handle(msg));
+      } catch (error) {
+        // Settling failed (e.g. the dead-letter publish while NATS is away): leave the message
+        // un-acked for redelivery and keep consuming, rather than ending this loop.
+        logger().error(
+          { err: error, subject: msg.subject, seq: msg.seq, consumer: this.name },
+          'could not settle message',
+        );
+        try {
+          msg.nak(1_000);
+        } catch {
+          // The connection is gone; the server redelivers after ack_wait.
+        }
+      }
     }
   }
 
