@@ -72,15 +72,7 @@ describe('/history and /search over XMPP', () => {
     const core = await start<NestFastifyApplication>('conference-core', CoreModule.forRoot(coreConfig));
     const archiveConfig = loadArchiveConfig(serviceTestEnv('archive'));
     await start('archive', ArchiveModule.forRoot(archiveConfig));
-    const xmppEnv = testEnv.xmpp();
-    const gatewayConfig = loadGatewayConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const gatewayConfig = loadGatewayConfig(serviceTestEnv('gateway-xmpp'));
     await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     rpc = core.get(RpcClient);
     for (const name of ['alice', 'bob'] as const) {

@@ -88,15 +88,7 @@ describe('/list status and /list active over XMPP', () => {
     const core = await start('conference-core', CoreModule.forRoot(coreConfig));
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));
     await start('presence', PresenceModule.forRoot(presenceConfig));
-    const xmppEnv = testEnv.xmpp();
-    const gatewayConfig = loadGatewayConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const gatewayConfig = loadGatewayConfig(serviceTestEnv('gateway-xmpp'));
     await start('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     rpc = core.get(RpcClient);
     for (const who of ['alice', 'bob', 'carol'] as const) {

@@ -137,15 +137,7 @@ describe('conference time-to-live over XMPP', () => {
     cores = [await startCore()];
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));
     const presenceApp = await startTestService('presence', PresenceModule.forRoot(presenceConfig));
-    const xmppEnv = testEnv.xmpp();
-    const gatewayConfig = loadGatewayConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const gatewayConfig = loadGatewayConfig(serviceTestEnv('gateway-xmpp'));
     const gateway = await startTestService('gateway-xmpp', GatewayModule.forRoot(gatewayConfig));
     others.push(gateway, presenceApp);
     for (const who of ['alice', 'bob', 'carol', 'dave'] as const) {

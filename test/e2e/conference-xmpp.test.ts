@@ -72,15 +72,7 @@ describe('conferences over XMPP, end to end', () => {
 
   /** Starts gateway-xmpp on this file's bus prefix, connected to Prosody as the component domain. */
   async function startGateway(): Promise<NestFastifyApplication> {
-    const xmppEnv = testEnv.xmpp();
-    const config = loadGatewayConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const config = loadGatewayConfig(serviceTestEnv('gateway-xmpp'));
     return startTestService('gateway-xmpp', GatewayModule.forRoot(config));
   }
 

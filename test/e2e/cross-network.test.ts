@@ -79,21 +79,10 @@ describe('a conference across XMPP and IRC, end to end', () => {
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
     apps.push(await startTestService('conference-core', CoreModule.forRoot(coreConfig)));
     rpc = apps[0]!.get(RpcClient);
-    const xmppEnv = testEnv.xmpp();
-    const xmppConfig = loadXmppConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const xmppConfig = loadXmppConfig(serviceTestEnv('gateway-xmpp'));
     apps.push(await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig)));
-    const ircEnv = testEnv.irc();
     const ircConfig = loadIrcConfig(
       serviceTestEnv('gateway-irc', {
-        PARLEY_IRC_HOST: ircEnv.host,
-        PARLEY_IRC_PORT: String(ircEnv.port),
         PARLEY_IRC_NICK_LENGTH: String(IRC_NICK_LENGTH),
         // The test ngircd has no flood penalty; keep the test quick.
         PARLEY_GATEWAY_RATE_RECIPIENT: '100',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RpcClient } from '@parley/bus';
 import { conferencesRpc, type ConferenceView } from '@parley/contracts';
-import { IrcTestClient, serviceTestEnv, testEnv, startTestService } from '@parley/testing';
+import { IrcTestClient, serviceTestEnv, startTestService } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
 import { AppModule as IrcGatewayModule } from '../../services/gateway-irc/src/app.module.js';
@@ -41,11 +41,8 @@ describe('gateway-irc in pooled mode: one bot nick for many conferences', () => 
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
     apps.push(await startTestService('conference-core', CoreModule.forRoot(coreConfig)));
     rpc = apps[0]!.get(RpcClient);
-    const ircEnv = testEnv.irc();
     const ircConfig = loadIrcConfig(
       serviceTestEnv('gateway-irc', {
-        PARLEY_IRC_HOST: ircEnv.host,
-        PARLEY_IRC_PORT: String(ircEnv.port),
         PARLEY_IRC_MODE: 'pooled',
         PARLEY_IRC_POOL_NICK: pool,
         PARLEY_GATEWAY_RATE_RECIPIENT: '100',

@@ -85,15 +85,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
     // Other files hold the component domain for a while: wait for it longer than a plain hook.
     releaseComponentDomain = await holdXmppComponentDomain();
     stack = await startStack({ conferences: true });
-    const xmppEnv = testEnv.xmpp();
-    const config = loadXmppGatewayConfig(
-      serviceTestEnv('gateway-xmpp', {
-        PARLEY_XMPP_COMPONENT_HOST: xmppEnv.host,
-        PARLEY_XMPP_COMPONENT_PORT: String(xmppEnv.componentPort),
-        PARLEY_XMPP_COMPONENT_DOMAIN: xmppEnv.componentDomain,
-        PARLEY_XMPP_COMPONENT_SECRET: xmppEnv.componentSecret,
-      }),
-    );
+    const config = loadXmppGatewayConfig(serviceTestEnv('gateway-xmpp'));
     xmppGateway = await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(config));
     for (const who of PEOPLE) users[who] = await createXmppUser(who);
     await Promise.all(
