@@ -4,12 +4,11 @@
  * a throwing handler is redelivered with backoff, up to `maxDeliver` attempts; a schema-invalid
  * or exhausted message goes to `dlq.<stream>` with the reason and is acked.
  */
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { z } from 'zod';
 import { HEADERS, type StreamDefinition } from '@parley/contracts';
 import { busMetrics, logger, withCorrelationId } from '@parley/observability';
-import { isNotFound, type JetStreamBus } from './jetstream-bus.js';
+import type { JetStreamBus } from './jetstream-bus.js';
 
 export interface MessageContext {
   subject: string;
@@ -61,25 +60,13 @@ export class DurableConsumer<S extends z.ZodType> {
 
   /** Creates or updates the durable consumer on the server, then starts pulling. */
   async start(): Promise<void> {
-    const { stream, durable } = this.options;
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
-      // Exhaustion is decided here (so the message can be dead-lettered), not by the server.
-      max_deliver: -1,
-      max_ack_pending: this.options.maxAckPending ?? 1_000,
-      ...(this.options.filterSubject ? { filter_subject: this.options.filterSubject } : {}),
-    };
-    try {
-      await this.bus.jsm.consumers.info(stream.name, durable);
-      await this.bus.jsm.consumers.update(stream.name, durable, config);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await this.bus.jsm.consumers.add(stream.name, config);
-    }
-    const consumer = await this.bus.js.consumers.get(stream.name, durable);
+    const consumer = await this.bus.ensureDurableConsumer({
+      stream: this.options.stream.name,
+      durable: this.options.durable,
+      filterSubject: this.options.filterSubject,
+      ackWaitMs: this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+      maxAckPending: this.options.maxAckPending ?? 1_000,
+    });
     this.messages = await consumer.consume({ max_messages: 256 });
     this.loop = this.run(this.messages);
   }

@@ -11,11 +11,14 @@ import {
   type MsgHdrs,
 } from '@nats-io/transport-node';
 import {
+  AckPolicy,
+  DeliverPolicy,
   DiscardPolicy,
   RetentionPolicy,
   StorageType,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -154,6 +157,37 @@ export class JetStreamBus {
     await this.deadLetter(streamName, msg.subject, msg.data, reason, msg.headers);
     busMetrics.deadLettered.inc({ stream: streamName, consumer, reason: reason.split(':')[0]! });
     msg.ack();
+  }
+
+  /**
+   * Creates or updates a durable pull consumer with explicit acks and returns it. `max_deliver` is
+   * unlimited: exhaustion is decided by the caller, so the message can be dead-lettered.
+   */
+  async ensureDurableConsumer(options: {
+    stream: string;
+    durable: string;
+    filterSubject?: string;
+    ackWaitMs: number;
+    maxAckPending: number;
+  }): Promise<Consumer> {
+    const { stream, durable } = options;
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(options.ackWaitMs),
+      max_deliver: -1,
+      max_ack_pending: options.maxAckPending,
+      ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
+    };
+    try {
+      await this.jsm.consumers.info(stream, durable);
+      await this.jsm.consumers.update(stream, durable, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.jsm.consumers.add(stream, config);
+    }
+    return this.js.consumers.get(stream, durable);
   }
 
   /** Starts a durable consumer; it runs until `stop()` (or `close()` of the bus). */

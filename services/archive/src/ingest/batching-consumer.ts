@@ -12,7 +12,7 @@
  */
 import type { z } from 'zod';
 import type { StreamDefinition } from '@parley/contracts';
-import { describeError, isNotFound, type JetStreamBus } from '@parley/bus';
+import { describeError, type JetStreamBus } from '@parley/bus';
 import { busMetrics, logger } from '@parley/observability';
 
 export interface BatchingConsumerOptions<S extends z.ZodType> {
@@ -66,25 +66,15 @@ export class BatchingConsumer<S extends z.ZodType> {
 
   /** Creates or updates the durable consumer on the server, then starts pulling. */
   async start(): Promise<void> {
-    const { stream, durable, batchSize } = this.options;
-    const config = {
-      durable_name: durable,
-      ack_policy: 'explicit' as const,
-      deliver_policy: 'all' as const,
-      ack_wait: (this.options.ackWaitMs ?? 30_000) * 1_000_000, // nanoseconds
-      max_deliver: -1,
+    const { batchSize } = this.options;
+    const consumer = await this.bus.ensureDurableConsumer({
+      stream: this.options.stream.name,
+      durable: this.options.durable,
+      filterSubject: this.options.filterSubject,
+      ackWaitMs: this.options.ackWaitMs ?? 30_000,
       // Enough un-acked messages for a few batches in flight; order is restored by seq in the table.
-      max_ack_pending: Math.max(4 * batchSize, 256),
-      ...(this.options.filterSubject ? { filter_subject: this.options.filterSubject } : {}),
-    };
-    try {
-      await this.bus.jsm.consumers.info(stream.name, durable);
-      await this.bus.jsm.consumers.update(stream.name, durable, config);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await this.bus.jsm.consumers.add(stream.name, config);
-    }
-    const consumer = await this.bus.js.consumers.get(stream.name, durable);
+      maxAckPending: Math.max(4 * batchSize, 256),
+    });
     this.messages = await consumer.consume({ max_messages: Math.max(2 * batchSize, 64) });
     this.loop = this.run(this.messages);
   }
