@@ -25,6 +25,12 @@ export class AppModule {
           offlineQueueNetworks: parseQueueNetworks(config.PARLEY_OFFLINE_QUEUE_NETWORKS),
           offlineQueueCap: config.PARLEY_OFFLINE_QUEUE_CAP,
           ttlCheckMs: config.PARLEY_TTL_CHECK_MS,
+          invitations: {
+            xmppComponentDomain: config.PARLEY_XMPP_COMPONENT_DOMAIN,
+            ircPoolNick: config.PARLEY_IRC_POOL_NICK,
+            perParticipant: config.PARLEY_INVITES_PER_PARTICIPANT,
+            byParticipants: config.PARLEY_INVITES_BY_PARTICIPANTS,
+          },
         }),
       ],
     };

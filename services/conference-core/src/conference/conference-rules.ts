@@ -17,6 +17,14 @@ import {
   type ParticipantState,
 } from '@parley/contracts';
 import { HELP_TEXT, parseCommand, type Command } from '../commands/parse-command.js';
+import {
+  cleanDisplayName,
+  isTooLong,
+  prefixEveryLine,
+  splitBotMessage,
+  tooLongReply,
+  uniqueDisplayName,
+} from './text-rules.js';
 
 export interface ConferenceFacts {
   id: string;
@@ -71,7 +79,26 @@ export interface DecideOptions {
   isOwnerContact: boolean;
   /** What the service looked up before deciding, for the commands that need another service. */
   lookups?: CommandLookups;
+  /** Who may be invited and how many (default: anyone but bots the rules know, no caps). */
+  invitations?: InvitationPolicy;
 }
+
+/**
+ * Limits on invitations: a Parley bot (this deployment's or another's) is never invited, and
+ * participants (not the owner) invite at most `perParticipant` people each and `byParticipants`
+ * in all per conference.
+ */
+export interface InvitationPolicy {
+  isBotAddress: (network: Network, address: string) => boolean;
+  perParticipant: number;
+  byParticipants: number;
+}
+
+export const NO_INVITATION_LIMITS: InvitationPolicy = {
+  isBotAddress: () => false,
+  perParticipant: Number.POSITIVE_INFINITY,
+  byParticipants: Number.POSITIVE_INFINITY,
+};
 
 /** A participant's aggregate presence as the presence service reported it. */
 export interface PresenceInfo {
@@ -88,6 +115,8 @@ export interface CommandLookups {
   archive?: string[] | null;
   /** Presence per participant, keyed by presenceKey(), for /list status and /list active. */
   presence?: ReadonlyMap<string, PresenceInfo> | null;
+  /** For /invite: whether the invitee is a Parley bot (an IRC bot nick is known only to the store). */
+  inviteeIsBot?: boolean;
 }
 
 /** The key of an identity in presence maps: `network:normalized address`. */
@@ -113,9 +142,9 @@ export function label(p: { displayName: string; network: Network }): string {
   return `${p.displayName} (${p.network})`;
 }
 
-/** What every relayed message looks like: `[alice (xmpp)] text`. */
+/** What every relayed message looks like: `[alice (xmpp)] text`, the prefix on every line. */
 export function relayText(sender: ParticipantFacts, text: string): string {
-  return `[${label(sender)}] ${text}`;
+  return prefixEveryLine(`[${label(sender)}]`, text);
 }
 
 /** The display name of an address when nobody gave one: the user part of a JID / the IRC nick. */
@@ -144,8 +173,11 @@ function inviterOf(p: ParticipantFacts): Inviter {
 class DecisionBuilder {
   readonly decision: Decision = { deliveries: [], events: [], touched: [] };
 
+  /** Sends `body`, split into messages that fit when it is long (a long /list or /history). */
   send(to: { network: Network; address: string }, body: string): void {
-    this.decision.deliveries.push({ network: to.network, to: to.address, kind: 'message', body });
+    for (const part of splitBotMessage(body)) {
+      this.decision.deliveries.push({ network: to.network, to: to.address, kind: 'message', body: part });
+    }
   }
 
   signal(to: { network: Network; address: string }, kind: DeliveryDraft['kind']): void {
@@ -178,18 +210,57 @@ function contactInvitee(b: DecisionBuilder, conference: ConferenceFacts, p: Part
   b.send(p, invitationText(conference, p.invitedBy));
 }
 
+/** A display name for `wanted` (or the address's default), cleaned and unique in the roster. */
+function displayNameFor(
+  roster: ParticipantFacts[],
+  address: string,
+  wanted: string | undefined,
+  self?: ParticipantFacts,
+): string {
+  const fallback = defaultDisplayName(address);
+  const name = cleanDisplayName(wanted?.trim() || fallback, fallback);
+  return uniqueDisplayName(
+    name,
+    roster.filter((p) => p !== self && p.state !== 'removed').map((p) => p.displayName),
+  );
+}
+
 /**
  * Adds (or re-invites) someone. Returns the participant, or a reason when that identity is already
- * in the conference or was removed by the owner (only the owner can bring them back).
+ * in the conference, was removed by the owner (only the owner can bring them back), is a Parley
+ * bot, or the inviting participant has used up the invitation limits.
  */
 export function invite(
   conference: ConferenceFacts,
   roster: ParticipantFacts[],
-  invitee: { network: Network; address: string; displayName?: string },
+  invitee: { network: Network; address: string; displayName?: string; isBot?: boolean },
   invitedBy: ParticipantFacts | null,
   b: DecisionBuilder = new DecisionBuilder(),
+  policy: InvitationPolicy = NO_INVITATION_LIMITS,
 ): { decision: Decision; participant?: ParticipantFacts; refusal?: string } {
   const address = normalizeAddress(invitee.network, invitee.address);
+  if (invitee.isBot || policy.isBotAddress(invitee.network, address)) {
+    return {
+      decision: b.decision,
+      refusal: `${address} (${invitee.network}) is a Parley conference bot; bots cannot be invited.`,
+    };
+  }
+  if (invitedBy) {
+    const mine = roster.filter((p) => p.invitedBy?.participantId === invitedBy.id).length;
+    if (mine >= policy.perParticipant) {
+      return {
+        decision: b.decision,
+        refusal: `You have invited ${mine} people, the most one participant may invite here; ask the owner of "${conference.name}" to invite more.`,
+      };
+    }
+    const byParticipants = roster.filter((p) => p.invitedBy !== null).length;
+    if (byParticipants >= policy.byParticipants) {
+      return {
+        decision: b.decision,
+        refusal: `"${conference.name}" has reached its limit of ${policy.byParticipants} invitations by participants; ask its owner to invite more.`,
+      };
+    }
+  }
   let p = findParticipant(roster, invitee.network, address);
   if (p && p.state !== 'left' && !(p.state === 'removed' && invitedBy === null)) {
     const refusal =
@@ -202,13 +273,13 @@ export function invite(
     p.state = 'invited';
     p.invitedBy = invitedBy ? inviterOf(invitedBy) : null;
     p.leftAt = null;
-    if (invitee.displayName) p.displayName = invitee.displayName;
+    if (invitee.displayName) p.displayName = displayNameFor(roster, address, invitee.displayName, p);
   } else {
     p = {
       id: null,
       network: invitee.network,
       address,
-      displayName: invitee.displayName ?? defaultDisplayName(address),
+      displayName: displayNameFor(roster, address, invitee.displayName),
       state: 'invited',
       invitedBy: invitedBy ? inviterOf(invitedBy) : null,
       joinedAt: null,
@@ -313,6 +384,10 @@ export function decideInbound(
   if (inbound.body.trim() === '') return b.decision;
   const sender = findParticipant(roster, from.network, from.address);
   const parsed = parseCommand(inbound.body);
+  if (parsed.kind === 'text' && isTooLong(parsed.text) && sender && IN_CONFERENCE.has(sender.state)) {
+    b.send(from, tooLongReply(parsed.text));
+    return b.decision;
+  }
   if (parsed.kind === 'invalid') {
     b.send(from, parsed.reply);
     return b.decision;
@@ -458,7 +533,8 @@ function runCommand(
     }
     case 'invite': {
       if (!inConference) return b.send(from, notIn);
-      const result = invite(conference, roster, command, sender, b);
+      const invitee = { ...command, isBot: options.lookups?.inviteeIsBot ?? false };
+      const result = invite(conference, roster, invitee, sender, b, options.invitations);
       b.send(from, result.refusal ?? `Invited ${label(result.participant!)}.`);
       return;
     }
@@ -499,7 +575,7 @@ function join(
       id: null,
       network: from.network,
       address: from.address,
-      displayName: displayName?.trim() || defaultDisplayName(from.address),
+      displayName: displayNameFor(roster, from.address, displayName),
       state: 'invited',
       invitedBy: null,
       joinedAt: null,

@@ -146,9 +146,10 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
         laneOf: (event: ImInboundV1) => event.conferenceId,
         maxAckPending: IN_FLIGHT_PER_PARTITION,
         resetToAckFloor: true,
-        // A message that fails for a reason of its own is retried a few times, then dead-lettered;
-        // only its conference waits meanwhile. A database outage is waited out.
+        // A message that fails for a reason of its own is retried a few times, then dead-lettered
+        // and its sender told; only its conference waits meanwhile. A database outage is waited out.
         maxDeliver: 5,
+        onDeadLetter: (event: ImInboundV1) => this.inbound.tellSenderNotProcessed(event),
       });
       this.owned.set(partition, consumer);
       logger().info({ partition, partitions: this.partitions }, 'took over an inbound partition');

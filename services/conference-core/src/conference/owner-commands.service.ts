@@ -4,7 +4,7 @@
  * load (locked) → decide (conference-rules.ts) → record, in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@parley/bus';
 import {
   addressError,
@@ -28,9 +28,11 @@ import {
   removeParticipant,
   startConference,
   type Decision,
+  type InvitationPolicy,
   type ParticipantFacts,
 } from './conference-rules.js';
 import { ConferenceStore, conferenceNotFound, toFacts, type Loaded } from './conference.store.js';
+import { INVITATION_POLICY } from './invitation-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,6 +42,7 @@ export class OwnerCommandsService {
     private readonly store: ConferenceStore,
     private readonly relay: OutboxRelay,
     private readonly presenceLookup: PresenceLookup,
+    @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
   ) {}
 
   async create(request: CreateConferenceRequest): Promise<ConferenceView> {
@@ -119,6 +122,14 @@ export class OwnerCommandsService {
   }
 
   async addParticipants(request: AddParticipantsRequest): Promise<AddParticipantsResponse> {
+    // IRC bot nicks are known by the conference ids: asked before the transaction.
+    const botNicks = new Set<string>();
+    for (const item of request.participants) {
+      const nick = item.address.trim().split('@')[0]!;
+      if (item.network.trim().toLowerCase() === 'irc' && (await this.store.isConferenceBotNick(nick))) {
+        botNicks.add(nick.toLowerCase());
+      }
+    }
     const result = await this.change(
       request.ownerId,
       request.conferenceId,
@@ -164,8 +175,11 @@ export class OwnerCommandsService {
               network: network.data,
               address,
               ...(item.displayName ? { displayName: item.displayName } : {}),
+              isBot: network.data === 'irc' && botNicks.has(address.split('@')[0]!.toLowerCase()),
             },
             null,
+            undefined,
+            this.invitations,
           );
           if (outcome.refusal) return fail('address', 'conflict', outcome.refusal);
           merge(decision, outcome.decision);
