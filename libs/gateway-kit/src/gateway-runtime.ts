@@ -29,7 +29,8 @@ import {
   type ImDeliveryV2,
   type Network,
 } from '@parley/contracts';
-import { logger, retry } from '@parley/observability';
+import { logger } from '@parley/observability';
+import { Reconnector } from './backoff.js';
 import { BoundedMap, BoundedSet } from './bounded-set.js';
 import { gatewayMetrics } from './metrics.js';
 import {
@@ -69,6 +70,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   private readonly sent = new BoundedSet<string>(SENT_MEMORY);
   private readonly lastPresence = new BoundedMap<string, string>(SENT_MEMORY);
   private readonly limiter: RateLimiter;
+  private connector: Reconnector | undefined;
   /** Per-sender inbound rate (see senderMayWrite). */
   private readonly senders: RateLimiter;
   private readonly toldTooFast = new BoundedSet<string>(SENT_MEMORY);
@@ -84,8 +86,16 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     this.senders = new RateLimiter({ network: null, recipient: options.rateLimits.sender });
   }
 
+  /**
+   * A network that is away is not a crash: the gateway starts anyway, reports not-ready, keeps
+   * connecting with backoff, and deliveries wait (DependencyUnavailable) until it is online.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await retry(`connecting to ${this.network}`, () => this.adapter.connect());
+    this.connector = new Reconnector(`connecting to ${this.network}`, () => this.adapter.connect(), {
+      initialMs: 500,
+      maxMs: 15_000,
+    });
+    this.connector.lost();
     this.consumer = await this.bus.consume({
       stream: streams.imOutbound(),
       durable: consumers.gatewayOutbound(this.network),
@@ -100,6 +110,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.connector?.stop();
     await this.consumer?.stop();
     await this.publishing;
     await this.adapter.stop();
