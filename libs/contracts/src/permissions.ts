@@ -54,7 +54,7 @@ const gatewayNeeds = (network: Network): BusNeeds => ({
   reads: () => [],
   // Conference lookups (bots, service discovery) and owner credentials for contact import.
   calls: ['conference-core', 'accounts', 'presence'],
-  kv: () => [],
+  kv: () => [kvBuckets.deliveryProgress()],
   imCredentials: true,
 });
 

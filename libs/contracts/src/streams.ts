@@ -157,4 +157,10 @@ export const consumers = {
 /** NATS KV buckets. */
 export const kvBuckets = {
   presence: () => streamName('presence').toLowerCase(),
+  /**
+   * The gateways' durable delivery memory: per fan-out, the recipients already served (written
+   * before the ack, so a restarted gateway never resends them), and bounced deliveries awaiting a
+   * retry (libs/gateway-kit delivery-progress.ts).
+   */
+  deliveryProgress: () => streamName('delivery_progress').toLowerCase(),
 };

@@ -34,4 +34,8 @@ export class BoundedMap<K, V> {
     this.items.set(key, value);
     if (this.items.size > this.capacity) this.items.delete(this.items.keys().next().value as K);
   }
+
+  delete(key: K): void {
+    this.items.delete(key);
+  }
 }

@@ -21,6 +21,13 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
     /** Messages per second one sender may write to the bots, and the burst allowed. */
     PARLEY_GATEWAY_RATE_SENDER: positive.default(20),
     PARLEY_GATEWAY_BURST_SENDER: positive.default(200),
+    /** Delays (ms, comma-separated) before each new attempt of a bounced delivery; then dead-lettered. */
+    PARLEY_GATEWAY_BOUNCE_RETRY_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be delays in ms, comma-separated, e.g. 5000,30000')
+      .optional(),
+    /** Test only: hold each served fan-out this long before its ack (0 = never). */
+    PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: z.coerce.number().int().nonnegative().default(0),
   };
 }
 
@@ -42,5 +49,20 @@ export function rateLimitsFrom(config: {
       burst: config.PARLEY_GATEWAY_BURST_RECIPIENT,
     },
     sender: { perSecond: config.PARLEY_GATEWAY_RATE_SENDER, burst: config.PARLEY_GATEWAY_BURST_SENDER },
+  };
+}
+
+/** The kit's delivery options from the shared variables (bounce retries, test hold, replicas). */
+export function deliveryOptionsFrom(config: {
+  PARLEY_GATEWAY_BOUNCE_RETRY_MS?: string | undefined;
+  PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: number;
+  PARLEY_STREAM_REPLICAS?: number;
+}): { bounceRetryMs?: number[]; holdBeforeAckMs: number; replicas: number } {
+  return {
+    ...(config.PARLEY_GATEWAY_BOUNCE_RETRY_MS
+      ? { bounceRetryMs: config.PARLEY_GATEWAY_BOUNCE_RETRY_MS.split(',').map(Number) }
+      : {}),
+    holdBeforeAckMs: config.PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS,
+    replicas: config.PARLEY_STREAM_REPLICAS ?? 1,
   };
 }

@@ -5,7 +5,10 @@
  * expanded into one send per recipient (all recipients of a fan-out in flight at once), rate
  * limited per recipient, de-duplicated per recipient, and acked only after the adapter says the
  * network accepted every one (a failure is retried, skipping the recipients already served; the
- * network being away is waited out). Inbound events and presence are published to JetStream in the
+ * network being away is waited out). Which recipients were served is also written to the KV bucket
+ * `delivery_progress` before the ack, so a restarted gateway skips them too; a delivery the network
+ * bounces after accepting it (an XMPP error stanza) is kept there and retried with backoff, and
+ * dead-lettered after the last attempt (ADR 0003). Inbound events and presence are published to JetStream in the
  * order the network reported them, with stable ids; bot look-ups are RPCs to conference-core.
  * Adapters never see the bus.
  */
@@ -30,7 +33,14 @@ import {
   type Network,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
+import type { KV } from '@nats-io/kv';
 import { Reconnector } from './backoff.js';
+import {
+  DeliveryProgressStore,
+  FanOutProgress,
+  openDeliveryProgressBucket,
+  type BouncedDelivery,
+} from './delivery-progress.js';
 import { BoundedMap, BoundedSet } from './bounded-set.js';
 import { gatewayMetrics } from './metrics.js';
 import {
@@ -53,7 +63,19 @@ export interface GatewayOptions {
   backoffMs?: number[];
   /** Attempts of a delivery failing for a reason of its own before it is dead-lettered. */
   maxDeliver?: number;
+  /** Delays before the attempts that follow a bounce; after the last, the delivery is dead-lettered. */
+  bounceRetryMs?: number[];
+  /**
+   * Test only: how long a served fan-out is held before its ack (its progress already written), so a
+   * test can kill the gateway in that window. 0 in production.
+   */
+  holdBeforeAckMs?: number;
+  /** Stream replicas (for the KV bucket). */
+  replicas?: number;
 }
+
+/** Default delays between attempts of a bounced delivery: about an hour in all, then dead-lettered. */
+export const DEFAULT_BOUNCE_RETRY_MS = [5_000, 30_000, 120_000, 300_000, 900_000, 1_800_000];
 
 /** How many recent per-recipient delivery ids are remembered, to skip what a retry already served. */
 const SENT_MEMORY = 100_000;
@@ -74,6 +96,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   /** Per-sender inbound rate (see senderMayWrite). */
   private readonly senders: RateLimiter;
   private readonly toldTooFast = new BoundedSet<string>(SENT_MEMORY);
+  private progress: DeliveryProgressStore | undefined;
+  /** Message deliveries sent recently, by delivery id (= the stanza id), to recognise a bounce. */
+  private readonly awaitingBounce = new BoundedMap<string, { delivery: ImDeliveryV1; bounces: number }>(
+    SENT_MEMORY,
+  );
+  private readonly bounceTimers = new Map<string, NodeJS.Timeout>();
+  private stopping = false;
 
   constructor(
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
@@ -91,6 +120,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * connecting with backoff, and deliveries wait (DependencyUnavailable) until it is online.
    */
   async onApplicationBootstrap(): Promise<void> {
+    const bucket: KV = await openDeliveryProgressBucket(this.bus, this.options.replicas ?? 1);
+    this.progress = new DeliveryProgressStore(bucket, this.network);
+    for (const bounced of await this.progress.allBounced()) this.scheduleBounceRetry(bounced);
     this.connector = new Reconnector(`connecting to ${this.network}`, () => this.adapter.connect(), {
       initialMs: 500,
       maxMs: 15_000,
@@ -100,7 +132,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       stream: streams.imOutbound(),
       durable: consumers.gatewayOutbound(this.network),
       filterSubject: subjects.imOutbound(this.network),
-      handler: (delivery) => this.deliver(delivery),
+      handler: (delivery, context) => this.deliver(delivery, context.deliveryCount),
       // A conference's deliveries in the order conference-core decided them; conferences in parallel.
       laneOf: (delivery) => delivery.conferenceId,
       maxAckPending: IN_FLIGHT,
@@ -110,6 +142,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.bounceTimers.values()) clearTimeout(timer);
+    this.bounceTimers.clear();
     this.connector?.stop();
     await this.consumer?.stop();
     await this.publishing;
@@ -118,35 +153,160 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
 
   /**
    * Serves every recipient of a fan-out not served yet, all in flight at once. Resolves when each
-   * was accepted by the network (or is undeliverable: logged and dropped); throws when any failed,
-   * so the fan-out is retried for those alone.
+   * was accepted by the network (or is undeliverable: logged and dropped) and that progress is
+   * written to the KV bucket; throws when any failed, so the fan-out is retried for those alone.
+   * A fan-out that comes again (a retry, or a redelivery after a crash) first reads which recipients
+   * an earlier attempt or process served.
    */
-  private async deliver(fanOut: ImDeliveryV2): Promise<void> {
+  private async deliver(fanOut: ImDeliveryV2, deliveryCount = 1): Promise<void> {
     const { network } = this;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
-    const pending = fanOut.recipients.filter((to) => {
-      if (!this.sent.has(`${fanOut.deliveryId}:${to}`)) return true;
-      gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
-      return false;
+    const total = fanOut.recipients.length;
+    const servedBefore =
+      deliveryCount > 1 ? await this.readProgress(fanOut.deliveryId, total) : new Set<number>();
+    const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
+    const pending: number[] = [];
+    fanOut.recipients.forEach((to, index) => {
+      if (!servedBefore.has(index) && !this.sent.has(`${fanOut.deliveryId}:${to}`)) pending.push(index);
+      else gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
     });
-    const results = await Promise.allSettled(pending.map((to) => this.deliverOne(deliveryFor(fanOut, to))));
+    const results = await Promise.allSettled(
+      pending.map(async (index) => {
+        await this.deliverOne(deliveryFor(fanOut, fanOut.recipients[index]!));
+        progress.mark(index);
+      }),
+    );
     gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
+    try {
+      await progress.flush();
+    } catch (error) {
+      // What was served is remembered in this process; the ack waits until the bucket is back.
+      throw new DependencyUnavailable(`delivery progress could not be written: ${(error as Error).message}`);
+    }
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length === 0) return;
+    if (failed.length === 0) {
+      if (this.options.holdBeforeAckMs) await sleep(this.options.holdBeforeAckMs);
+      return;
+    }
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     throw failed[0]!.reason;
   }
 
-  private async deliverOne(delivery: ImDeliveryV1): Promise<void> {
+  private progressStore(): DeliveryProgressStore {
+    if (!this.progress) throw new DependencyUnavailable('the delivery progress bucket is not open yet');
+    return this.progress;
+  }
+
+  private async readProgress(fanOutId: string, total: number): Promise<Set<number>> {
+    try {
+      return await this.progressStore().served(fanOutId, total);
+    } catch (error) {
+      throw new DependencyUnavailable(`delivery progress could not be read: ${(error as Error).message}`);
+    }
+  }
+
+  // ---- bounces ----------------------------------------------------------------------------------
+
+  /**
+   * The network refused a delivery after accepting it (an XMPP `<message type="error">` carrying the
+   * delivery id as its stanza id). The delivery is kept in the KV bucket and sent again after a
+   * backoff; after the last attempt it is dead-lettered (`dlq.<IM_OUTBOUND>`) with the reason.
+   */
+  bounced(deliveryId: string, reason: string): void {
+    const sent = this.awaitingBounce.get(deliveryId);
+    const { network } = this;
+    if (!sent) {
+      gatewayMetrics.deliveries.inc({ network, outcome: 'bounce-unknown' });
+      logger().warn({ deliveryId, reason }, 'bounce for a delivery this process did not send; ignored');
+      return;
+    }
+    this.awaitingBounce.delete(deliveryId);
+    gatewayMetrics.deliveries.inc({ network, outcome: 'bounced' });
+    const bounces = sent.bounces + 1;
+    const delays = this.options.bounceRetryMs ?? DEFAULT_BOUNCE_RETRY_MS;
+    const now = Date.now();
+    if (bounces > delays.length) {
+      void this.giveUp(sent.delivery, bounces, reason);
+      return;
+    }
+    const bounced: BouncedDelivery = {
+      delivery: sent.delivery,
+      bounces,
+      dueAt: now + delays[bounces - 1]!,
+      reason,
+      firstBouncedAt: now,
+    };
+    logger().warn({ deliveryId, to: sent.delivery.to, reason, bounces }, 'delivery bounced; will retry');
+    this.progressStore()
+      .keepBounced(bounced)
+      .catch((error: unknown) =>
+        logger().error({ err: error, deliveryId }, 'could not keep a bounced delivery; retrying in memory'),
+      );
+    this.scheduleBounceRetry(bounced);
+  }
+
+  private scheduleBounceRetry(bounced: BouncedDelivery): void {
+    const id = bounced.delivery.deliveryId;
+    clearTimeout(this.bounceTimers.get(id));
+    const timer = setTimeout(
+      () => {
+        this.bounceTimers.delete(id);
+        void this.retryBounced(bounced);
+      },
+      Math.max(0, bounced.dueAt - Date.now()),
+    );
+    timer.unref();
+    this.bounceTimers.set(id, timer);
+  }
+
+  private async retryBounced(bounced: BouncedDelivery): Promise<void> {
+    if (this.stopping) return;
+    const { delivery } = bounced;
+    try {
+      if (!this.adapter.isOnline) throw new Error(`${this.network} is ${this.adapter.status}`);
+      await this.deliverOne(delivery, bounced.bounces);
+      await this.progressStore().forgetBounced(delivery.deliveryId);
+    } catch (error) {
+      if (this.stopping) return;
+      logger().warn({ err: error, deliveryId: delivery.deliveryId }, 'retry of a bounced delivery failed');
+      this.scheduleBounceRetry({ ...bounced, dueAt: Date.now() + 2_000 });
+    }
+  }
+
+  private async giveUp(delivery: ImDeliveryV1, bounces: number, reason: string): Promise<void> {
+    const { network } = this;
+    gatewayMetrics.deliveries.inc({ network, outcome: 'bounced-dead-lettered' });
+    const why = `bounced ${bounces} times by ${network}: ${reason}`;
+    logger().error({ deliveryId: delivery.deliveryId, to: delivery.to, reason: why }, 'delivery given up');
+    try {
+      await this.bus.deadLetter(
+        streams.imOutbound().name,
+        subjects.imOutbound(network),
+        new TextEncoder().encode(JSON.stringify(delivery)),
+        why,
+      );
+      await this.progressStore().forgetBounced(delivery.deliveryId);
+    } catch (error) {
+      logger().error(
+        { err: error, deliveryId: delivery.deliveryId },
+        'could not dead-letter a bounced delivery',
+      );
+    }
+  }
+
+  private async deliverOne(delivery: ImDeliveryV1, bounces = 0): Promise<void> {
     const { network } = this;
     const waitedFrom = Date.now();
     await this.limiter.take(delivery.to);
     const waited = Date.now() - waitedFrom;
     if (waited > 0) gatewayMetrics.rateLimitedSeconds.inc({ network }, waited / 1000);
+    // Known before the send: a network may say "no" while the send is still in progress (IRC).
+    if (delivery.kind === 'message') this.awaitingBounce.set(delivery.deliveryId, { delivery, bounces });
     try {
       if (delivery.kind === 'authorization-request') await this.adapter.requestAuthorization(delivery);
       else await this.adapter.deliver(delivery);
     } catch (error) {
+      this.awaitingBounce.delete(delivery.deliveryId);
       if (error instanceof UndeliverableError) {
         gatewayMetrics.deliveries.inc({ network, outcome: 'undeliverable' });
         logger().warn(
@@ -275,4 +435,8 @@ export class NetworkHealthIndicator {
     gatewayMetrics.online.set({ network: this.gateway.network }, adapter.isOnline ? 1 : 0);
     return adapter.isOnline ? { ok: true } : { ok: false, detail: `${adapter.network}: ${adapter.status}` };
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

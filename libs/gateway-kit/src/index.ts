@@ -8,3 +8,4 @@ export * from './bounded-set.js';
 export * from './metrics.js';
 export * from './config.js';
 export * from './text.js';
+export * from './delivery-progress.js';

@@ -27,6 +27,11 @@ export interface GatewayPort {
   inbound(event: InboundDraft): void;
   /** Reports a presence; only changes are published. */
   presence(update: PresenceDraft): void;
+  /**
+   * Reports that the network refused a delivery after `deliver` resolved (an XMPP error stanza
+   * answering it, identified by the delivery id the adapter put on it): the kit retries it later.
+   */
+  bounced(deliveryId: string, reason: string): void;
   /** The bot of one conference, or null when there is none. */
   bot(conferenceId: string): Promise<BotInfo | null>;
   /** The conferences `address` may join. */

@@ -1,6 +1,11 @@
 /** Wires the gateway-irc service: one IRC bot connection per active conference (or one pooled bot), on the gateway kit. */
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GatewayKitModule, rateLimitsFrom, type GatewayOptions } from '@parley/gateway-kit';
+import {
+  GatewayKitModule,
+  deliveryOptionsFrom,
+  rateLimitsFrom,
+  type GatewayOptions,
+} from '@parley/gateway-kit';
 import { platformModules } from '@parley/runtime';
 import { IrcBotsHealthIndicator } from './irc/irc-health.indicator.js';
 import { IrcAdapter, type IrcAdapterOptions } from './irc/irc-adapter.js';
@@ -33,6 +38,7 @@ function gatewayOptions(config: Config): GatewayOptions {
     rateLimits: rateLimitsFrom(config),
     backoffMs: [200, 1_000, 2_000, 5_000],
     maxDeliver: 400,
+    ...deliveryOptionsFrom(config),
   };
 }
 

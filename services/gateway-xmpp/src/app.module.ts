@@ -1,6 +1,6 @@
 /** Wires the gateway-xmpp service: an XMPP server component (XEP-0114) serving every conference bot as <conference-id>@<component domain>. */
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GatewayKitModule, rateLimitsFrom } from '@parley/gateway-kit';
+import { GatewayKitModule, deliveryOptionsFrom, rateLimitsFrom } from '@parley/gateway-kit';
 import { platformModules } from '@parley/runtime';
 import { XmppComponentHealthIndicator } from './gateway/xmpp-health.indicator.js';
 import { XmppAdapter } from './xmpp/xmpp-adapter.js';
@@ -25,6 +25,7 @@ export class AppModule {
             network: 'xmpp',
             createAdapter: (port) => new XmppAdapter(xmpp, port),
             rateLimits: rateLimitsFrom(config),
+            ...deliveryOptionsFrom(config),
           },
           XmppComponentHealthIndicator,
         ),

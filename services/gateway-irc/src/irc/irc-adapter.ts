@@ -97,8 +97,10 @@ export class IrcAdapter implements NetworkAdapter {
         if (result === 'no-such-nick' && bot.sinceRegistered < this.options.rejoinGraceMs) {
           throw new Error(`${nick} is not on IRC (yet) after the bot reconnected; retrying`);
         }
-        // Otherwise the server took it; an absent nick is offline (reported as presence), and
-        // holding messages for offline participants is conference-core's offline delivery.
+        // Otherwise the recipient left after conference-core last saw them online (presence lags up
+        // to a poll period): a bounce, so the kit keeps the delivery and tries again later (the nick
+        // is reported offline meanwhile, so conference-core queues what comes next).
+        if (result === 'no-such-nick') this.port.bounced(delivery.deliveryId, 'no-such-nick');
         return;
       }
       case 'bot-online':

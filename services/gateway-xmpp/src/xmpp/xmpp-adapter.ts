@@ -107,7 +107,11 @@ export class XmppAdapter implements NetworkAdapter {
     return { supported: false, reason: 'contact import over XMPP is not implemented yet' };
   }
 
-  /** Sends one delivery as stanzas; resolves once they are written to the server connection. */
+  /**
+   * Sends one delivery as stanzas; resolves once they are written to the server connection. A chat
+   * message carries the delivery id as its stanza id, so an error stanza coming back for it (the
+   * recipient's server unreachable, no such user, …) is recognised and reported as a bounce.
+   */
   async deliver(delivery: ImDeliveryV1): Promise<void> {
     const from = botJid(delivery.conferenceId, this.options.domain);
     const to = delivery.to;
@@ -117,7 +121,7 @@ export class XmppAdapter implements NetworkAdapter {
         await this.send(
           xml(
             'message',
-            { from, to, type: 'chat' },
+            { from, to, type: 'chat', id: delivery.deliveryId },
             xml('body', {}, xmlSafe(delivery.body ?? '')),
             xml('parley-bot', { xmlns: NS.parleyBot }),
           ),
@@ -165,6 +169,10 @@ export class XmppAdapter implements NetworkAdapter {
 
   private onMessage(stanza: Element): void {
     const { from = '', to = '', type = 'normal', id } = stanza.attrs as Record<string, string | undefined>;
+    if (type === 'error') {
+      this.onBounce(stanza, id);
+      return;
+    }
     // Errors, group chat and headlines are never answered: answering an error can loop forever.
     if (type !== 'chat' && type !== 'normal') return;
     const body = stanza.getChildText('body');
@@ -211,6 +219,22 @@ export class XmppAdapter implements NetworkAdapter {
       ...(nick ? { displayName: nick.slice(0, 200) } : {}),
       body: text,
     });
+  }
+
+  /**
+   * An error stanza answering one of our messages: a bounce (never answered, which could loop). Its
+   * id is the delivery id we set; the kit decides whether and when to send it again.
+   */
+  private onBounce(stanza: Element, id: string | undefined): void {
+    if (!id || parseTarget(stanza.attrs.to as string, this.options.domain).kind !== 'bot') return;
+    const error = stanza.getChild('error');
+    const condition = error?.children.find(
+      (child): child is Element =>
+        typeof child !== 'string' && child.attrs.xmlns === NS.stanzas && child.name !== 'text',
+    );
+    const name = condition?.name ?? 'undefined-condition';
+    const text = error?.getChildText('text', NS.stanzas);
+    this.port.bounced(id, text ? `${name} (${text.slice(0, 200)})` : name);
   }
 
   private onPresence(stanza: Element): void {

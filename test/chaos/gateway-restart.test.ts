@@ -1,0 +1,148 @@
+/**
+ * Chaos: gateway-xmpp killed with SIGKILL after the XMPP server accepted a fan-out delivery and
+ * before JetStream got its ack. The next gateway process gets the fan-out again (ack_wait expired)
+ * and must not send it a second time: the recipients served are in the KV bucket
+ * `delivery_progress`, written before the ack (ADR 0003). The window is held open by the test-only
+ * PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS, so the kill lands in it every time.
+ *
+ * conference-core runs in this process; the gateway runs as its own process (built dist), with
+ * real XMPP users on the shared Prosody (this file holds one of its component domains).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import { conferencesRpc, consumers, streams } from '@parley/contracts';
+import {
+  createXmppUser,
+  holdXmppComponentDomain,
+  serviceTestEnv,
+  spawnService,
+  startTestService,
+  testEnv,
+  waitFor,
+  XmppTestClient,
+  type ServiceProcess,
+} from '@parley/testing';
+import { freePort } from '../deploy/helpers.js';
+import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
+import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
+
+const HOLD_MS = 60_000;
+
+describe('gateway-xmpp killed between the network accepting a delivery and its ack', () => {
+  let releaseDomain: (() => Promise<void>) | undefined;
+  let core: NestFastifyApplication;
+  let rpc: RpcClient;
+  let bus: JetStreamBus;
+  const gateways: ServiceProcess[] = [];
+  const clients: XmppTestClient[] = [];
+
+  /** Starts a gateway process and waits until its component is online (/health/ready). */
+  const startGateway = async (extra: Record<string, string> = {}) => {
+    const port = await freePort();
+    const gateway = spawnService('gateway-xmpp', { PARLEY_HTTP_PORT: String(port), ...extra });
+    gateways.push(gateway);
+    await waitFor(
+      `gateway-xmpp (pid ${gateway.child.pid}) to be ready`,
+      async () => {
+        if (gateway.child.exitCode !== null) throw new Error(`gateway-xmpp exited: ${gateway.stderr()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok;
+      },
+      30_000,
+      100,
+    );
+    return gateway;
+  };
+
+  beforeAll(async () => {
+    releaseDomain = await holdXmppComponentDomain();
+    core = await startTestService(
+      'conference-core',
+      CoreModule.forRoot(loadCoreConfig(serviceTestEnv('conference-core'))),
+    );
+    rpc = core.get(RpcClient);
+    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'gateway-restart-test' });
+  });
+
+  afterAll(async () => {
+    for (const { child, exited } of gateways) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited();
+    }
+    await Promise.all(clients.map((c) => c.stop()));
+    await core?.close();
+    await bus?.close();
+    await releaseDomain?.();
+  });
+
+  it('does not send the delivery again from the restarted process', async () => {
+    const users = await Promise.all(['alice', 'bob', 'carol'].map((name) => createXmppUser(name)));
+    const [alice, bob, carol] = await Promise.all(
+      users.map((user) => XmppTestClient.connect(user, { autoAcceptSubscriptions: true })),
+    );
+    clients.push(alice!, bob!, carol!);
+    const ownerId = `owner-${randomBytes(4).toString('hex')}`;
+    const conference = await rpc.call(conferencesRpc.create, { ownerId, name: 'Gateway crash' });
+    await rpc.call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId: conference.id,
+      participants: users.map((u) => ({ network: 'xmpp' as const, address: u.jid })),
+    });
+    await rpc.call(conferencesRpc.start, { ownerId, conferenceId: conference.id });
+    const botJid = `${conference.id}@${testEnv.xmpp().componentDomain}`;
+
+    // Set-up with an ordinary gateway: everyone invited and joined.
+    const first = await startGateway();
+    for (const client of [alice!, bob!, carol!]) {
+      await client.waitForMessage(botJid, /^You are invited/, 20_000);
+      await client.sendMessage(botJid, '/join');
+      await client.waitForMessage(botJid, /^You joined/, 20_000);
+    }
+    const outbound = () =>
+      bus.jsm.consumers.info(streams.imOutbound().name, consumers.gatewayOutbound('xmpp'));
+    await waitFor('the first gateway to have acked every delivery', async () => {
+      const info = await outbound();
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
+    first.child.kill('SIGTERM');
+    await first.exited();
+
+    // A gateway that holds every served fan-out before its ack: the kill lands in that window.
+    const holding = await startGateway({ PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: String(HOLD_MS) });
+    const text = 'accepted once, acked never';
+    await alice!.sendMessage(botJid, text);
+    const relayed = `[${users[0]!.username} (xmpp)] ${text}`;
+    await bob!.waitForMessage(botJid, relayed, 20_000);
+    await carol!.waitForMessage(botJid, relayed, 20_000);
+    const atKill = await outbound();
+    expect(atKill.num_ack_pending, 'the fan-out is still unacked when the gateway dies').toBeGreaterThan(0);
+    holding.child.kill('SIGKILL');
+    await holding.exited();
+
+    // The next process gets the fan-out again once ack_wait (30 s) expires, and acks it.
+    await startGateway();
+    await waitFor(
+      'the restarted gateway to have handled and acked the redelivered fan-out',
+      async () => {
+        const info = await outbound();
+        return info.num_pending === 0 &&
+          info.num_ack_pending === 0 &&
+          info.delivered.consumer_seq > atKill.delivered.consumer_seq
+          ? true
+          : null;
+      },
+      60_000,
+      200,
+    );
+    // A later message proves the lane moved on; the first one still arrived exactly once.
+    await alice!.sendMessage(botJid, 'after the restart');
+    for (const client of [bob!, carol!]) {
+      await client.waitForMessage(botJid, `[${users[0]!.username} (xmpp)] after the restart`, 20_000);
+      expect(
+        client.messagesFrom(botJid).filter((m) => m === relayed),
+        `${client.user.username}`,
+      ).toHaveLength(1);
+    }
+  }, 150_000);
+});

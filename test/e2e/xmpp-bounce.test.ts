@@ -1,0 +1,131 @@
+/**
+ * XMPP bounces are not dropped: a delivery the XMPP server refuses after accepting it comes back as
+ * `<message type="error">` with the delivery id as its stanza id; gateway-xmpp keeps it (KV bucket
+ * `delivery_progress`) and sends it again with backoff, and after the last attempt dead-letters it
+ * with the server's reason. Real Prosody: a participant whose account does not exist yet
+ * (`service-unavailable`) and one on a domain the server cannot reach (s2s is off: `not-allowed`).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kvm } from '@nats-io/kv';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import {
+  HEADERS,
+  conferencesRpc,
+  dlqStream,
+  kvBuckets,
+  streams,
+  subjects,
+  type ImDeliveryV1,
+} from '@parley/contracts';
+import {
+  holdXmppComponentDomain,
+  serviceTestEnv,
+  startTestService,
+  testEnv,
+  waitFor,
+  XmppTestClient,
+} from '@parley/testing';
+import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
+import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
+import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
+import { loadServiceConfig as loadXmppConfig } from '../../services/gateway-xmpp/src/config.js';
+
+const run = promisify(execFile);
+/** Five attempts after the first send, 15 s in all: then dead-lettered. */
+const RETRY_MS = '1000,2000,3000,4000,5000';
+
+describe('an XMPP delivery bounced by the server', () => {
+  let releaseDomain: (() => Promise<void>) | undefined;
+  const apps: NestFastifyApplication[] = [];
+  let rpc: RpcClient;
+  let bus: JetStreamBus;
+  const clients: XmppTestClient[] = [];
+  const ownerId = `owner-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    releaseDomain = await holdXmppComponentDomain();
+    apps.push(
+      await startTestService(
+        'conference-core',
+        CoreModule.forRoot(loadCoreConfig(serviceTestEnv('conference-core'))),
+      ),
+    );
+    rpc = apps[0]!.get(RpcClient);
+    const xmppConfig = loadXmppConfig(
+      serviceTestEnv('gateway-xmpp', { PARLEY_GATEWAY_BOUNCE_RETRY_MS: RETRY_MS }),
+    );
+    apps.push(await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig)));
+    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'xmpp-bounce-test' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.stop()));
+    for (const app of apps.reverse()) await app.close();
+    await bus?.close();
+    await releaseDomain?.();
+  });
+
+  async function startConference(name: string, address: string): Promise<string> {
+    const conference = await rpc.call(conferencesRpc.create, { ownerId, name });
+    const added = await rpc.call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId: conference.id,
+      participants: [{ network: 'xmpp', address }],
+    });
+    expect(added.errors).toEqual([]);
+    await rpc.call(conferencesRpc.start, { ownerId, conferenceId: conference.id });
+    return conference.id;
+  }
+
+  /** Bounced deliveries the gateway keeps for a retry. */
+  async function keptBounces(): Promise<number> {
+    const kv = await new Kvm(bus.nc).open(kvBuckets.deliveryProgress());
+    let count = 0;
+    for await (const _key of await kv.keys('r.xmpp.>')) count++;
+    return count;
+  }
+
+  it('sends it again until the recipient can take it, and they get it once', async () => {
+    const { domain, prosodyConfig } = testEnv.xmpp();
+    const username = `late-${randomBytes(3).toString('hex')}`;
+    const jid = `${username}@${domain}`;
+    const conferenceId = await startConference('Late account', jid);
+    // The invitation bounces (no such user yet) and is kept for the next attempt.
+    await waitFor(
+      'the bounced invitation to be kept for a retry',
+      async () => (await keptBounces()) > 0,
+      15_000,
+    );
+    const password = randomBytes(9).toString('base64url');
+    await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
+    const client = await XmppTestClient.connect({ username, password, jid });
+    clients.push(client);
+    const botJid = `${conferenceId}@${testEnv.xmpp().componentDomain}`;
+    await client.waitForMessage(botJid, /^You are invited to the conference "Late account"/, 20_000);
+    await waitFor('the retried delivery to be forgotten', async () => (await keptBounces()) === 0, 15_000);
+    expect(client.messagesFrom(botJid).filter((m) => m.startsWith('You are invited'))).toHaveLength(1);
+  }, 60_000);
+
+  it("dead-letters it with the server's reason after the last attempt", async () => {
+    const jid = `nobody-${randomBytes(3).toString('hex')}@unreachable.example`;
+    const conferenceId = await startConference('Unreachable', jid);
+    const dead = await waitFor(
+      `the invitation to ${jid} to be dead-lettered`,
+      async () => {
+        const message = await bus.jsm.streams
+          .getMessage(dlqStream().name, { last_by_subj: subjects.dlq(streams.imOutbound().name) })
+          .catch(() => null);
+        const delivery = message?.json<ImDeliveryV1>();
+        return delivery?.to === jid ? { delivery, reason: message!.header.get(HEADERS.dlqReason) } : null;
+      },
+      40_000,
+      200,
+    );
+    expect(dead.delivery).toMatchObject({ conferenceId, kind: 'message', to: jid });
+    expect(dead.reason).toMatch(/^bounced 6 times by xmpp: not-allowed/);
+  }, 60_000);
+});
