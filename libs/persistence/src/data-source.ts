@@ -18,6 +18,80 @@ export interface ServiceDataSourceOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
   poolSize?: number;
+  /** Overrides of the session limits (DATABASE_TIMEOUTS); tests use short ones. */
+  timeouts?: Partial<DatabaseTimeouts>;
+}
+
+/**
+ * Limits on every PostgreSQL session of every service (docs/reliability.md, "PostgreSQL"). Without
+ * them a replica on a dead node kept its row locks and advisory locks for as long as the kernel
+ * kept the connection (hours) and every conference waited.
+ */
+export interface DatabaseTimeouts {
+  /**
+   * Server-side TCP keepalive: after this much silence the server probes the client, and ends the
+   * session (releasing its locks, advisory ones included) when `keepaliveCount` probes
+   * `keepaliveIntervalSeconds` apart go unanswered: a dead client is noticed in ≈ 25 s.
+   */
+  keepaliveIdleSeconds: number;
+  keepaliveIntervalSeconds: number;
+  keepaliveCount: number;
+  /** Server side: a connection whose sent data stays unacknowledged this long is dead (ms). */
+  tcpUserTimeoutMs: number;
+  /** Server side: during a long query, how often the server checks the client is still there (ms). */
+  clientConnectionCheckIntervalMs: number;
+  /**
+   * A transaction idle this long (a stuck or vanished client) is ended by the server. The outbox
+   * relay publishes to NATS inside its transaction, so this stays above its worst publish retry.
+   */
+  idleInTransactionMs: number;
+  /** Waiting for a lock longer than this fails the statement: above the dead-client detection. */
+  lockTimeoutMs: number;
+  /**
+   * No statement runs longer (ms). A migration that needs longer starts with
+   * `SET LOCAL statement_timeout = 0` (migrations run in their own transaction).
+   */
+  statementTimeoutMs: number;
+  /** Client side: how long opening a connection may take (ms). */
+  connectTimeoutMs: number;
+  /** Client side: TCP keepalive on the socket, first probe after this much silence (ms). */
+  clientKeepaliveDelayMs: number;
+}
+
+export const DATABASE_TIMEOUTS: DatabaseTimeouts = {
+  keepaliveIdleSeconds: 10,
+  keepaliveIntervalSeconds: 5,
+  keepaliveCount: 3,
+  tcpUserTimeoutMs: 30_000,
+  clientConnectionCheckIntervalMs: 5_000,
+  idleInTransactionMs: 60_000,
+  lockTimeoutMs: 60_000,
+  statementTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  clientKeepaliveDelayMs: 10_000,
+};
+
+/** The pg (node-postgres) pool settings that apply `timeouts` to every connection. */
+export function sessionSettings(schema: string, overrides: Partial<DatabaseTimeouts> = {}) {
+  const t = { ...DATABASE_TIMEOUTS, ...overrides };
+  const server = [
+    `search_path=${schema}`,
+    `tcp_keepalives_idle=${t.keepaliveIdleSeconds}`,
+    `tcp_keepalives_interval=${t.keepaliveIntervalSeconds}`,
+    `tcp_keepalives_count=${t.keepaliveCount}`,
+    `tcp_user_timeout=${t.tcpUserTimeoutMs}`,
+    `client_connection_check_interval=${t.clientConnectionCheckIntervalMs}`,
+  ];
+  return {
+    // Unqualified names in hand-written migrations resolve to the service's schema.
+    options: server.map((setting) => `-c ${setting}`).join(' '),
+    statement_timeout: t.statementTimeoutMs,
+    lock_timeout: t.lockTimeoutMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    connectionTimeoutMillis: t.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: t.clientKeepaliveDelayMs,
+  };
 }
 
 export function assertSchemaName(schema: string): string {
@@ -39,8 +113,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
     logging: ['error', 'warn', 'migration'],
-    // Unqualified names in hand-written migrations resolve to the service's schema.
-    extra: { options: `-c search_path=${schema}`, max: options.poolSize ?? 10 },
+    extra: { ...sessionSettings(schema, options.timeouts), max: options.poolSize ?? 10 },
   });
 }
 
