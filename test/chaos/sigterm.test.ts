@@ -1,0 +1,124 @@
+/**
+ * SIGTERM is how every rollout stops a process: each service must drain (finish what it has in
+ * hand, hand the rest back to JetStream) and exit 0 within 10 s — Kubernetes' grace period is 30 s,
+ * and a stop that hangs turns every rolling upgrade into a kill -9. That nothing is lost across a
+ * SIGTERM mid-traffic is checked by the chaos suite's rolling restart (stack-chaos.test.ts); here,
+ * every service once, idle and right after start-up, plus conference-core while it relays.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import { SERVICE_NAMES, type ServiceName } from '@parley/contracts';
+import {
+  holdXmppComponentDomain,
+  spawnServiceReady,
+  testEnv,
+  waitFor,
+  type ServiceProcess,
+} from '@parley/testing';
+import { freePort } from '../deploy/helpers.js';
+import {
+  chatText,
+  expectRelayedExactlyOnceInOrder,
+  startChaosConference,
+  waitUntilSettled,
+} from './relay-harness.js';
+
+const GRACE_MS = 10_000;
+const secrets = {
+  PARLEY_JWT_SECRET: randomBytes(32).toString('base64'),
+  PARLEY_SECRETS_KEY: randomBytes(32).toString('base64'),
+  PARLEY_SECRETS_KEY_ID: 'k1',
+};
+
+describe('SIGTERM drains and exits within 10 s', () => {
+  let rpc: RpcClient;
+  let bus: JetStreamBus;
+  let db: pg.Client;
+  let releaseDomain: (() => Promise<void>) | undefined;
+  const children: ServiceProcess[] = [];
+
+  /** Starts the service and waits until it is fully up: it answers ping and its HTTP port listens. */
+  const start = async (service: ServiceName) => {
+    const port = await freePort();
+    const started = await spawnServiceReady(service, rpc, { ...secrets, PARLEY_HTTP_PORT: String(port) });
+    children.push(started);
+    await waitFor(
+      `${service} to listen on ${port}`,
+      async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok,
+    );
+    return started;
+  };
+
+  /** Sends SIGTERM and returns how long the process took to exit, and its exit code. */
+  const terminate = async (stopping: ServiceProcess) => {
+    const from = Date.now();
+    stopping.child.kill('SIGTERM');
+    await Promise.race([
+      stopping.exited(),
+      new Promise((resolve) => setTimeout(resolve, GRACE_MS + 5_000).unref()),
+    ]);
+    return { ms: Date.now() - from, code: stopping.child.exitCode, signal: stopping.child.signalCode };
+  };
+
+  beforeAll(async () => {
+    releaseDomain = await holdXmppComponentDomain();
+    rpc = RpcClient.create(testEnv.natsUrl());
+    await rpc.connect();
+    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'sigterm-test' });
+    await bus.ensureStreams();
+    db = new pg.Client({ connectionString: testEnv.databaseUrl() });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    for (const { child, exited } of children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited();
+    }
+    await bus?.close();
+    await rpc?.close();
+    await db?.end();
+    await releaseDomain?.();
+  });
+
+  it.each(SERVICE_NAMES)('%s exits 0 within 10 s of SIGTERM', async (service) => {
+    const started = await start(service);
+    const { ms, code, signal } = await terminate(started);
+    expect({ code, signal }, started.stderr()).toEqual({ code: 0, signal: null });
+    expect(ms).toBeLessThan(GRACE_MS);
+  });
+
+  it('conference-core stopped with SIGTERM mid-conversation loses and doubles nothing', async () => {
+    const first = await start('conference-core');
+    const conference = await startChaosConference(rpc, bus, 'sigterm-owner', 'Sigterm relay', [
+      'alice@sigterm.example',
+      'bob@sigterm.example',
+    ]);
+    const sent: Record<string, string[]> = {
+      'alice@sigterm.example': Array.from({ length: 100 }, (_, i) => `chaos alice ${i + 1}`),
+      'bob@sigterm.example': Array.from({ length: 100 }, (_, i) => `chaos bob ${i + 1}`),
+    };
+    const sending = Promise.all(
+      Object.entries(sent).map(async ([from, bodies]) => {
+        for (const body of bodies) await conference.publishInbound(from, body);
+      }),
+    );
+    await waitFor(
+      '30 chat deliveries before the SIGTERM',
+      () => conference.perRecipient().filter((d) => chatText(d) !== null).length >= 30,
+      20_000,
+      5,
+    );
+    const { ms, code } = await terminate(first);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(GRACE_MS);
+    await sending;
+    await start('conference-core');
+    await waitUntilSettled(bus, db, [conference]);
+    expectRelayedExactlyOnceInOrder(conference, sent);
+    await conference.deliveries.stop();
+    await conference.events.stop();
+  }, 90_000);
+});
