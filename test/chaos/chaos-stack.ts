@@ -6,7 +6,7 @@
  * same port. Participants are real XMPP and IRC clients that reconnect after their server restarts.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -62,11 +62,23 @@ export class ChaosServers {
     await this.startNgircd();
   }
 
+  /** Stops every server and removes their data; logs written with keepLogs() stay. */
   async stopAll(): Promise<void> {
     await stop(this.ngircd);
     await stop(this.prosody);
     await stop(this.nats);
     await stop(this.pg, 'SIGINT');
+    for (const data of ['pg', 'jetstream', 'prosody']) {
+      rmSync(path.join(this.dir, data), { recursive: true, force: true });
+    }
+  }
+
+  /** Writes each process's output to `<dir>/logs/<name>.log`; returns the directory. */
+  keepLogs(outputs: Array<{ name: string; output: string }>): string {
+    const logs = path.join(this.dir, 'logs');
+    mkdirSync(logs, { recursive: true });
+    for (const { name, output } of outputs) writeFileSync(path.join(logs, `${name}.log`), output);
+    return logs;
   }
 
   // ---- NATS ----
@@ -262,6 +274,7 @@ export interface ProcessSample {
 /** One service process, restartable on the same HTTP port. */
 export class ChaosService {
   private spawned: Spawned | undefined;
+  private earlierOutput = '';
   port = 0;
   restarts = 0;
 
@@ -276,6 +289,7 @@ export class ChaosService {
 
   async start(): Promise<void> {
     this.port ||= await freePort();
+    if (this.spawned) this.earlierOutput += `${this.spawned.output()}\n---- restart ----\n`;
     this.spawned = spawnCollecting(process.execPath, [`services/${this.name}/dist/main.js`], {
       cwd: repoRoot,
       env: { ...this.env, PARLEY_HTTP_PORT: String(this.port) },
@@ -317,8 +331,9 @@ export class ChaosService {
     await stop(this.spawned);
   }
 
+  /** What every process of this service wrote so far. */
   output(): string {
-    return this.spawned?.output() ?? '';
+    return this.earlierOutput + (this.spawned?.output() ?? '');
   }
 
   /** Memory and handles of the process, from its /metrics (prom-client's default metrics). */

@@ -110,6 +110,9 @@ describe('chaos: a cross-network conference through every fault', () => {
     await rpc?.close();
     await Promise.all([...services.values()].map((s) => s.stop()));
     await servers.stopAll();
+    // The services' logs stay for a look after the run (PARLEY_CHAOS_LOG_LEVEL=warn for more).
+    const logs = servers.keepLogs([...services.values()].map((s) => ({ name: s.name, output: s.output() })));
+    console.log(`chaos logs: ${logs}`);
   }, 120_000);
 
   async function startConference(): Promise<string> {
@@ -394,7 +397,9 @@ describe('chaos: a cross-network conference through every fault', () => {
       for (let i = 1; i < seqs.length; i++) {
         if (seqs[i]! < seqs[i - 1]!) {
           of(heard[i]!).outOfOrder++;
-          incidents.push(`out of order: ${p.name} heard seq ${seqs[i]} after seq ${seqs[i - 1]}`);
+          incidents.push(
+            `out of order: ${p.name} heard seq ${seqs[i]} ("${heard[i]}", ${phaseOf.get(heard[i]!)}) after seq ${seqs[i - 1]} ("${heard[i - 1]}", ${phaseOf.get(heard[i - 1]!)})`,
+          );
         }
       }
     }

@@ -103,6 +103,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   );
   private readonly bounceTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
+  /** Fan-outs up to this stream sequence were handed to an earlier process (see onApplicationBootstrap). */
+  private replayUpTo = 0;
 
   constructor(
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
@@ -128,11 +130,20 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       maxMs: 15_000,
     });
     this.connector.lost();
+    // A predecessor killed with fan-outs in hand: they would come back only after ack_wait, behind
+    // newer ones (out of order). So the consumer restarts just after its ack floor (one gateway
+    // process per network consumes it), and every fan-out up to the last one handed out before
+    // is checked against the delivery progress: some were served, even acked, already.
+    const durable = consumers.gatewayOutbound(this.network);
+    const before = await this.bus.jsm.consumers.info(streams.imOutbound().name, durable).catch(() => null);
+    this.replayUpTo = before?.delivered.stream_seq ?? 0;
     this.consumer = await this.bus.consume({
       stream: streams.imOutbound(),
-      durable: consumers.gatewayOutbound(this.network),
+      durable,
       filterSubject: subjects.imOutbound(this.network),
-      handler: (delivery, context) => this.deliver(delivery, context.deliveryCount),
+      resetToAckFloor: true,
+      handler: (delivery, context) =>
+        this.deliver(delivery, context.deliveryCount > 1 || context.streamSequence <= this.replayUpTo),
       // A conference's deliveries in the order conference-core decided them; conferences in parallel.
       laneOf: (delivery) => delivery.conferenceId,
       maxAckPending: IN_FLIGHT,
@@ -155,15 +166,16 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * Serves every recipient of a fan-out not served yet, all in flight at once. Resolves when each
    * was accepted by the network (or is undeliverable: logged and dropped) and that progress is
    * written to the KV bucket; throws when any failed, so the fan-out is retried for those alone.
-   * A fan-out that comes again (a retry, or a redelivery after a crash) first reads which recipients
-   * an earlier attempt or process served.
+   * A fan-out that comes again (a retry, a redelivery after a crash, or a replay after the ack floor)
+   * first reads which recipients an earlier attempt or process served.
    */
-  private async deliver(fanOut: ImDeliveryV2, deliveryCount = 1): Promise<void> {
+  private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false): Promise<void> {
     const { network } = this;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     const total = fanOut.recipients.length;
-    const servedBefore =
-      deliveryCount > 1 ? await this.readProgress(fanOut.deliveryId, total) : new Set<number>();
+    const servedBefore = mayHaveBeenServed
+      ? await this.readProgress(fanOut.deliveryId, total)
+      : new Set<number>();
     const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
     const pending: number[] = [];
     fanOut.recipients.forEach((to, index) => {
