@@ -2,7 +2,7 @@
  * The inbox: which bus messages a consumer has already applied. Claiming a message id in the same
  * transaction as the handler's writes makes every handler idempotent under at-least-once delivery.
  */
-import type { EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 /** DDL of the inbox table, for a service's migration (runs in that service's schema). */
 export async function createInboxTable(queryRunner: QueryRunner): Promise<void> {
@@ -26,4 +26,37 @@ export async function claimMessage(
     [consumer, messageId],
   );
   return rows.length === 1;
+}
+
+/**
+ * How long a claim is kept: longer than any stream keeps a message (30 days), so a message can never
+ * be handed out again once its claim is gone. Older claims only fill the table.
+ */
+export const INBOX_RETENTION_MS = 31 * 24 * 3_600_000;
+/** Claims deleted per statement, so pruning never holds many row locks or runs long. */
+const PRUNE_BATCH = 5_000;
+
+/**
+ * Deletes claims older than `retentionMs` from the schema's `inbox` table (if it has one), in
+ * batches; returns how many went.
+ */
+export async function pruneInbox(dataSource: DataSource, retentionMs = INBOX_RETENTION_MS): Promise<number> {
+  const [{ exists }] = (await dataSource.query("SELECT to_regclass('inbox') IS NOT NULL AS exists")) as [
+    { exists: boolean },
+  ];
+  if (!exists) return 0;
+  let pruned = 0;
+  for (let batch = 0; batch < 1_000; batch++) {
+    const [{ n }] = (await dataSource.query(
+      `WITH gone AS (
+         DELETE FROM inbox WHERE ctid IN (
+           SELECT ctid FROM inbox WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [retentionMs / 1000, PRUNE_BATCH],
+    )) as [{ n: number }];
+    pruned += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  return pruned;
 }

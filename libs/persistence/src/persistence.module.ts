@@ -1,5 +1,11 @@
 /** Nest wiring: TypeORM on the service's schema, migrated before the app reports ready. */
-import { Injectable, type DynamicModule } from '@nestjs/common';
+import {
+  Injectable,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { logger } from '@parley/observability';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -7,6 +13,10 @@ import {
   initializeAndMigrate,
   type ServiceDataSourceOptions,
 } from './data-source.js';
+import { pruneInbox } from './inbox.js';
+
+/** How often the inbox is pruned. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export class PersistenceModule {
   static forRoot(options: ServiceDataSourceOptions): DynamicModule {
@@ -20,7 +30,7 @@ export class PersistenceModule {
           dataSourceFactory: async () => initializeAndMigrate(createServiceDataSource(options)),
         }),
       ],
-      providers: [DatabaseHealthIndicator],
+      providers: [DatabaseHealthIndicator, InboxPruner],
       exports: [TypeOrmModule, DatabaseHealthIndicator],
     };
   }
@@ -37,6 +47,34 @@ export class DatabaseHealthIndicator {
       return { ok: true };
     } catch (error) {
       return { ok: false, detail: `PostgreSQL: ${(error as Error).message}` };
+    }
+  }
+}
+
+/** Keeps the service's `inbox` (if it has one) from growing for ever: old claims are pruned hourly. */
+@Injectable()
+export class InboxPruner implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async prune(): Promise<number> {
+    try {
+      const pruned = await pruneInbox(this.dataSource);
+      if (pruned > 0) logger().info({ pruned }, 'old inbox claims pruned');
+      return pruned;
+    } catch (error) {
+      logger().warn({ err: error }, 'inbox pruning failed; trying again later');
+      return 0;
     }
   }
 }
