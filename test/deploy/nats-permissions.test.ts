@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection, type PermissionViolationError } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamBus, RpcClient } from '@parley/bus';
+import { DeliveryProgressStore, openDeliveryProgressBucket } from '@parley/gateway-kit';
 import {
   SERVICE_NAMES,
   accountsRpc,
@@ -17,6 +18,7 @@ import {
   consumers,
   natsAccountsConfig,
   natsPasswordVariable,
+  newEnvelope,
   pingRpc,
   streams,
   subjects,
@@ -138,6 +140,35 @@ describe('NATS permissions generated from the contracts', () => {
     const jsm = await jetstreamManager(admin.nc);
     expect((await jsm.streams.info(streams.confEvents().name)).state.messages).toBe(0);
     expect((await jsm.streams.info(streams.imInbound().name)).state.messages).toBe(1);
+  });
+
+  it('lets a gateway keep its delivery progress and bounced deliveries in its KV bucket', async () => {
+    const { nc, violations } = await connectAs('gateway-irc');
+    const bus = await JetStreamBus.fromConnection(nc);
+    const store = new DeliveryProgressStore(await openDeliveryProgressBucket(bus), 'irc');
+    await store.writeServed('fan-out-1', new Set([0, 2]), 3);
+    expect(await store.served('fan-out-1', 3)).toEqual(new Set([0, 2]));
+    const delivery = {
+      ...newEnvelope(),
+      deliveryId: 'fan-out-1:alice',
+      network: 'irc' as const,
+      conferenceId: 'conf-1',
+      botName: 'Conf (parley)',
+      to: 'alice',
+      kind: 'message' as const,
+      body: 'hello',
+    };
+    await store.keepBounced({
+      delivery,
+      bounces: 1,
+      dueAt: Date.now(),
+      reason: 'no-such-nick',
+      firstBouncedAt: Date.now(),
+    });
+    expect((await store.allBounced()).map((b) => b.delivery.deliveryId)).toEqual(['fan-out-1:alice']);
+    await store.forgetBounced('fan-out-1:alice');
+    expect(await store.allBounced()).toEqual([]);
+    expect(violations).toEqual([]);
   });
 
   it("does not let a service listen to another service's requests", async () => {
