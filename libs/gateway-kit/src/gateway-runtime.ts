@@ -72,6 +72,15 @@ export interface GatewayOptions {
   holdBeforeAckMs?: number;
   /** Stream replicas (for the KV bucket). */
   replicas?: number;
+  /**
+   * Consume deliveries only while the adapter is online (it must implement onOnlineChange). With
+   * a network that takes one connection at a time (an XMPP component domain), a second process is
+   * then a standby: it keeps trying to connect, holds no deliveries, and takes over — consumer
+   * restarted at the ack floor, progress checked — as soon as the active one's connection is gone.
+   */
+  consumeOnlyWhileOnline?: boolean;
+  /** Backoff of the connection attempts (a standby's attempts: how soon it takes over). */
+  connectBackoff?: { initialMs: number; maxMs: number };
 }
 
 /** Default delays between attempts of a bounced delivery: about an hour in all, then dead-lettered. */
@@ -105,6 +114,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   private stopping = false;
   /** Fan-outs up to this stream sequence were handed to an earlier process (see onApplicationBootstrap). */
   private replayUpTo = 0;
+  /** Consumer starts and stops, one after the other (standby mode). */
+  private consuming: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
@@ -125,11 +136,29 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     const bucket: KV = await openDeliveryProgressBucket(this.bus, this.options.replicas ?? 1);
     this.progress = new DeliveryProgressStore(bucket, this.network);
     for (const bounced of await this.progress.allBounced()) this.scheduleBounceRetry(bounced);
-    this.connector = new Reconnector(`connecting to ${this.network}`, () => this.adapter.connect(), {
-      initialMs: 500,
-      maxMs: 15_000,
-    });
+    this.connector = new Reconnector(
+      `connecting to ${this.network}`,
+      () => this.adapter.connect(),
+      this.options.connectBackoff ?? { initialMs: 500, maxMs: 15_000 },
+    );
+    if (this.options.consumeOnlyWhileOnline && this.adapter.onOnlineChange) {
+      this.adapter.onOnlineChange((isOnline) => {
+        this.consuming = this.consuming
+          .then(() => (isOnline ? this.startConsuming() : this.stopConsuming()))
+          .catch((error: unknown) =>
+            logger().error({ err: error, isOnline }, 'could not start or stop consuming deliveries'),
+          );
+      });
+      this.connector.lost();
+      return;
+    }
     this.connector.lost();
+    await this.startConsuming();
+  }
+
+  /** Starts the delivery consumer (once). */
+  private async startConsuming(): Promise<void> {
+    if (this.consumer || this.stopping) return;
     // A predecessor killed with fan-outs in hand: they would come back only after ack_wait, behind
     // newer ones (out of order). So the consumer restarts just after its ack floor (one gateway
     // process per network consumes it), and every fan-out up to the last one handed out before
@@ -152,12 +181,20 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     });
   }
 
+  /** Stops the delivery consumer: what is in hand goes back to JetStream for the next holder. */
+  private async stopConsuming(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     for (const timer of this.bounceTimers.values()) clearTimeout(timer);
     this.bounceTimers.clear();
     this.connector?.stop();
-    await this.consumer?.stop();
+    await this.consuming;
+    await this.stopConsuming();
     await this.publishing;
     await this.adapter.stop();
   }

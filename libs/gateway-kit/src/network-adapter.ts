@@ -50,6 +50,11 @@ export interface NetworkAdapter {
    * backoff); once connected, the adapter keeps itself connected (reconnect with backoff).
    */
   connect(): Promise<void>;
+  /**
+   * Optional: reports every change of `isOnline`. An adapter that has it lets the kit run as a
+   * standby (GatewayOptions.consumeOnlyWhileOnline): deliveries are consumed only while online.
+   */
+  onOnlineChange?(listener: (isOnline: boolean) => void): void;
   /** Disconnects for good; pending deliveries fail and are redelivered to the next instance. */
   stop(): Promise<void>;
   /**

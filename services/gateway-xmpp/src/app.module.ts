@@ -26,6 +26,9 @@ export class AppModule {
             createAdapter: (port) => new XmppAdapter(xmpp, port),
             rateLimits: rateLimitsFrom(config),
             ...deliveryOptionsFrom(config),
+            // One connection per component domain: a second process is a standby (docs/reliability.md).
+            consumeOnlyWhileOnline: true,
+            connectBackoff: { initialMs: 500, maxMs: 2_000 },
           },
           XmppComponentHealthIndicator,
         ),

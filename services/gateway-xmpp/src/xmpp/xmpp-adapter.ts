@@ -74,6 +74,17 @@ export class XmppAdapter implements NetworkAdapter {
     this.xmpp.iqCallee.get(NS.ping, 'ping', () => true); // XEP-0199: an empty result
   }
 
+  /** Reports every change of isOnline (the kit consumes deliveries only while online). */
+  onOnlineChange(listener: (isOnline: boolean) => void): void {
+    let last = this.isOnline;
+    this.xmpp.on('status', () => {
+      if (this.isOnline === last) return;
+      last = this.isOnline;
+      listener(last);
+    });
+    if (last) listener(true);
+  }
+
   get isOnline(): boolean {
     return this.xmpp.status === 'online';
   }
@@ -82,11 +93,23 @@ export class XmppAdapter implements NetworkAdapter {
     return this.xmpp.status;
   }
 
-  /** Connects once; afterwards @xmpp/component's reconnect module keeps the stream up (with its own backoff). */
+  /**
+   * Connects once; afterwards @xmpp/component's reconnect module keeps the stream up (retrying a
+   * second after each drop). The server takes one connection per component domain: when another
+   * gateway process holds it (`conflict`), this one is a standby — the reconnect module keeps
+   * knocking every second and it becomes the active one as soon as the other's connection is gone.
+   */
   async connect(): Promise<void> {
     try {
       await this.xmpp.start();
     } catch (error) {
+      if ((error as { condition?: string }).condition === 'conflict') {
+        logger().info(
+          { domain: this.options.domain },
+          'component domain held by another gateway; standing by',
+        );
+        return;
+      }
       // Without stop() the reconnect module keeps retrying behind the caller's back.
       await this.xmpp.stop().catch(() => undefined);
       throw error;
