@@ -136,11 +136,17 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     const bucket: KV = await openDeliveryProgressBucket(this.bus, this.options.replicas ?? 1);
     this.progress = new DeliveryProgressStore(bucket, this.network);
     for (const bounced of await this.progress.allBounced()) this.scheduleBounceRetry(bounced);
+    // The first attempt's outcome is awaited (a few seconds at most) before the service reports
+    // itself up, so a network that answers is online by the time /health/ready is first asked.
+    let firstAttemptDone: () => void = () => undefined;
+    const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     this.connector = new Reconnector(
       `connecting to ${this.network}`,
-      () => this.adapter.connect(),
+      () => this.adapter.connect().finally(firstAttemptDone),
       this.options.connectBackoff ?? { initialMs: 500, maxMs: 15_000 },
     );
+    const firstAttemptOrTimeout = () =>
+      Promise.race([firstAttempt, new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())]);
     if (this.options.consumeOnlyWhileOnline && this.adapter.onOnlineChange) {
       this.adapter.onOnlineChange((isOnline) => {
         this.consuming = this.consuming
@@ -150,10 +156,12 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
           );
       });
       this.connector.lost();
+      await firstAttemptOrTimeout();
       return;
     }
     this.connector.lost();
     await this.startConsuming();
+    await firstAttemptOrTimeout();
   }
 
   /** Starts the delivery consumer (once). */

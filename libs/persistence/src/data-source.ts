@@ -36,10 +36,6 @@ export interface DatabaseTimeouts {
   keepaliveIdleSeconds: number;
   keepaliveIntervalSeconds: number;
   keepaliveCount: number;
-  /** Server side: a connection whose sent data stays unacknowledged this long is dead (ms). */
-  tcpUserTimeoutMs: number;
-  /** Server side: during a long query, how often the server checks the client is still there (ms). */
-  clientConnectionCheckIntervalMs: number;
   /**
    * A transaction idle this long (a stuck or vanished client) is ended by the server. The outbox
    * relay publishes to NATS inside its transaction, so this stays above its worst publish retry.
@@ -62,8 +58,6 @@ export const DATABASE_TIMEOUTS: DatabaseTimeouts = {
   keepaliveIdleSeconds: 10,
   keepaliveIntervalSeconds: 5,
   keepaliveCount: 3,
-  tcpUserTimeoutMs: 30_000,
-  clientConnectionCheckIntervalMs: 5_000,
   idleInTransactionMs: 60_000,
   lockTimeoutMs: 60_000,
   statementTimeoutMs: 60_000,
@@ -79,8 +73,8 @@ export function sessionSettings(schema: string, overrides: Partial<DatabaseTimeo
     `tcp_keepalives_idle=${t.keepaliveIdleSeconds}`,
     `tcp_keepalives_interval=${t.keepaliveIntervalSeconds}`,
     `tcp_keepalives_count=${t.keepaliveCount}`,
-    `tcp_user_timeout=${t.tcpUserTimeoutMs}`,
-    `client_connection_check_interval=${t.clientConnectionCheckIntervalMs}`,
+    // Not set: tcp_user_timeout and client_connection_check_interval exist only on Linux servers; a
+    // macOS PostgreSQL (a developer's embedded one) refuses the connection when they are non-zero.
   ];
   return {
     // Unqualified names in hand-written migrations resolve to the service's schema.

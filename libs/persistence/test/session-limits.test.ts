@@ -44,10 +44,6 @@ describe('the limits on every PostgreSQL session', () => {
     expect(await show('tcp_keepalives_idle')).toBe(String(DATABASE_TIMEOUTS.keepaliveIdleSeconds));
     expect(await show('tcp_keepalives_interval')).toBe(String(DATABASE_TIMEOUTS.keepaliveIntervalSeconds));
     expect(await show('tcp_keepalives_count')).toBe(String(DATABASE_TIMEOUTS.keepaliveCount));
-    expect(await show('client_connection_check_interval')).toBe(
-      String(DATABASE_TIMEOUTS.clientConnectionCheckIntervalMs),
-    );
-    expect(await show('tcp_user_timeout')).toBe(String(DATABASE_TIMEOUTS.tcpUserTimeoutMs));
     expect(await show('search_path')).toBe(testSchema('session_limits'));
   });
 
