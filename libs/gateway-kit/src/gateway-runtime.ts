@@ -202,9 +202,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     this.bounceTimers.clear();
     this.connector?.stop();
     await this.consuming;
+    // Deliveries in progress finish; then the network connection closes, so nothing more comes in;
+    // then everything that came in is published before the process may exit (SIGTERM loses nothing).
     await this.stopConsuming();
-    await this.publishing;
     await this.adapter.stop();
+    await this.publishing;
   }
 
   /**
