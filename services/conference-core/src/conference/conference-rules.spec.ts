@@ -650,3 +650,16 @@ describe('hostile participants', () => {
     expect(roster[3]!.displayName).toBe('Bob 2');
   });
 });
+
+describe('IRC without network accounts', () => {
+  it('/list marks the participants of a network that cannot prove who they are', () => {
+    const roster = [person('alice', 'joined'), person('dave', 'joined', 'irc')];
+    const decision = decideInbound(conference(), roster, message('alice@example.org', '/list'), {
+      ...options,
+      unverifiedNetworks: new Set(['irc'] as const),
+    });
+    expect(sent(decision)).toEqual([
+      'alice@example.org: Participants of "Team sync" (2):\nalice (xmpp) — you: joined\ndave (irc, unverified): joined',
+    ]);
+  });
+});

@@ -81,6 +81,8 @@ export interface DecideOptions {
   lookups?: CommandLookups;
   /** Who may be invited and how many (default: anyone but bots the rules know, no caps). */
   invitations?: InvitationPolicy;
+  /** Networks whose participants cannot prove who they are: /list says so. */
+  unverifiedNetworks?: ReadonlySet<Network>;
 }
 
 /**
@@ -519,7 +521,8 @@ function runCommand(
       b.send(from, 'Resumed: you receive messages again.');
       return;
     case 'list': {
-      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender));
+      const unverified = options.unverifiedNetworks;
+      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender, unverified));
       const presence = options.lookups?.presence;
       if (!presence) {
         return b.send(from, 'Presence is not available right now; /list shows every participant.');
@@ -527,8 +530,8 @@ function runCommand(
       return b.send(
         from,
         command.filter === 'status'
-          ? listStatusText(conference, roster, sender, presence)
-          : listActiveText(conference, roster, sender, presence),
+          ? listStatusText(conference, roster, sender, presence, unverified)
+          : listActiveText(conference, roster, sender, presence, unverified),
       );
     }
     case 'invite': {
@@ -598,9 +601,19 @@ function join(
   b.notify(roster, `${label(sender)} joined.`, sender);
 }
 
-function listText(conference: ConferenceFacts, roster: ParticipantFacts[], asker: ParticipantFacts): string {
+/** `alice (irc, unverified)` in lists, for a network whose participants cannot prove who they are. */
+function listLabel(p: ParticipantFacts, unverified: ReadonlySet<Network> | undefined): string {
+  return unverified?.has(p.network) ? `${p.displayName} (${p.network}, unverified)` : label(p);
+}
+
+function listText(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  asker: ParticipantFacts,
+  unverified?: ReadonlySet<Network>,
+): string {
   const shown = roster.filter((p) => p.state !== 'removed');
-  const lines = shown.map((p) => `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}`);
+  const lines = shown.map((p) => `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}`);
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
 
@@ -623,12 +636,13 @@ function listStatusText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const shown = roster.filter((p) => p.state !== 'removed');
   const lines = shown.map((p) => {
     const info = presenceOf(presence, p);
     const status = info.status?.trim() ? ` — "${info.status.trim()}"` : '';
-    return `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
+    return `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
   });
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
@@ -639,10 +653,12 @@ function listActiveText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const active = roster.filter((p) => p.state === 'joined' && presenceOf(presence, p).presence !== 'offline');
   const lines = active.map(
-    (p) => `${label(p)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
+    (p) =>
+      `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
   );
   return [`Active participants of "${conference.name}" (${active.length}):`, ...lines].join('\n');
 }

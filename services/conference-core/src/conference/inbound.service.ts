@@ -18,6 +18,7 @@ import {
   subjects,
   type ImDeliveryV2,
   type ImInboundV1,
+  type Network,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { parseCommand } from '../commands/parse-command.js';
@@ -25,7 +26,7 @@ import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import { decideInbound, type CommandLookups, type InvitationPolicy } from './conference-rules.js';
 import { ConferenceStore } from './conference.store.js';
-import { INVITATION_POLICY } from './invitation-policy.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 import { ReplyBudget } from './reply-budget.js';
 
 /** The archive answers the bot's /history and /search; the conference's lane waits for it. */
@@ -42,6 +43,7 @@ export class InboundService {
     private readonly bus: JetStreamBus,
     private readonly presenceLookup: PresenceLookup,
     @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   async handleInbound(inbound: ImInboundV1): Promise<void> {
@@ -76,6 +78,7 @@ export class InboundService {
         isOwnerContact: false, // owner contacts arrive with the contact-import issue
         lookups,
         invitations: this.invitations,
+        unverifiedNetworks: this.unverifiedNetworks,
       });
       await this.store.record(tx, loaded, inbound.conferenceId, decision, inbound.id);
     });

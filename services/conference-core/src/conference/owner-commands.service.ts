@@ -14,6 +14,7 @@ import {
   type AddParticipantsResponse,
   type ConferenceView,
   type CreateConferenceRequest,
+  type Network,
   type ParticipantView,
   type UpdateConferenceRequest,
 } from '@parley/contracts';
@@ -32,7 +33,7 @@ import {
   type ParticipantFacts,
 } from './conference-rules.js';
 import { ConferenceStore, conferenceNotFound, toFacts, type Loaded } from './conference.store.js';
-import { INVITATION_POLICY } from './invitation-policy.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,6 +44,7 @@ export class OwnerCommandsService {
     private readonly relay: OutboxRelay,
     private readonly presenceLookup: PresenceLookup,
     @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   async create(request: CreateConferenceRequest): Promise<ConferenceView> {
@@ -188,7 +190,7 @@ export class OwnerCommandsService {
         return {
           decision,
           result: () => ({
-            added: added.map((p) => participantView(entity.id, p, rows.get(p)?.invitedAt)),
+            added: added.map((p) => this.participantView(entity.id, p, rows.get(p)?.invitedAt)),
             errors,
           }),
         };
@@ -206,7 +208,7 @@ export class OwnerCommandsService {
       const p = UUID.test(participantId) ? roster.find((r) => r.id === participantId) : undefined;
       if (!p) throw new DomainError('not-found', `participant ${participantId} not found`, 'participantId');
       const decision = removeParticipant(facts, roster, p, new Date());
-      return { decision, result: () => participantView(entity.id, p, rows.get(p)?.invitedAt) };
+      return { decision, result: () => this.participantView(entity.id, p, rows.get(p)?.invitedAt) };
     });
     return result();
   }
@@ -224,7 +226,7 @@ export class OwnerCommandsService {
         : null;
     return {
       participants: rows.map((row) => ({
-        ...participantView(entity.id, toFacts(row), row.invitedAt),
+        ...this.participantView(entity.id, toFacts(row), row.invitedAt),
         presence: presence?.get(presenceKey(row))?.presence ?? null,
       })),
     };
@@ -254,6 +256,28 @@ export class OwnerCommandsService {
     return result;
   }
 
+  private participantView(
+    conferenceId: string,
+    p: ParticipantFacts,
+    invitedAt = new Date(),
+  ): ParticipantView {
+    return {
+      id: p.id!,
+      conferenceId,
+      network: p.network,
+      address: p.address,
+      displayName: p.displayName,
+      state: p.state,
+      invitedBy: p.invitedBy,
+      invitedAt: invitedAt.toISOString(),
+      joinedAt: p.joinedAt?.toISOString() ?? null,
+      leftAt: p.leftAt?.toISOString() ?? null,
+      messageCount: p.messageCount,
+      presence: null,
+      verified: !this.unverifiedNetworks.has(p.network),
+    };
+  }
+
   private conferenceView(entity: ConferenceEntity, participantCount: number): ConferenceView {
     return {
       id: entity.id,
@@ -272,23 +296,6 @@ export class OwnerCommandsService {
       terminatedAt: entity.terminatedAt?.toISOString() ?? null,
     };
   }
-}
-
-function participantView(conferenceId: string, p: ParticipantFacts, invitedAt = new Date()): ParticipantView {
-  return {
-    id: p.id!,
-    conferenceId,
-    network: p.network,
-    address: p.address,
-    displayName: p.displayName,
-    state: p.state,
-    invitedBy: p.invitedBy,
-    invitedAt: invitedAt.toISOString(),
-    joinedAt: p.joinedAt?.toISOString() ?? null,
-    leftAt: p.leftAt?.toISOString() ?? null,
-    messageCount: p.messageCount,
-    presence: null,
-  };
 }
 
 function emptyDecision(): Decision {
