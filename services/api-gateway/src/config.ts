@@ -17,6 +17,8 @@ export const configSchema = z.object({
   PARLEY_AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   /** How long a request waits for the service behind it before answering 503. */
   PARLEY_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A live feed with nothing to say sends a keep-alive comment this often, so proxies keep it open. */
+  PARLEY_FEED_KEEPALIVE_MS: z.coerce.number().int().min(100).default(15_000),
 });
 export type Config = z.infer<typeof configSchema>;
 
