@@ -4,7 +4,9 @@
  * The facts here come from the owner's own actions (invitations, start, removal, close) so the test
  * needs no IM network; test/e2e/console.test.ts shows real XMPP messages arriving in a browser.
  */
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_TOKEN_CLAIMS } from '@parley/contracts';
 import { waitFor } from '@parley/testing';
 import { createOwner, startStack, type Stack, type TestOwner } from './support/stack.js';
 import { SseClient } from './support/sse.js';
@@ -136,5 +138,22 @@ describe('the live feed of a conference', () => {
     await waitFor('the facts after the reconnect', () => (after.seqs().length >= 6 ? true : undefined));
     expect(after.seqs()).toEqual(range(6, 11));
     expect([...before.seqs(), ...after.seqs()]).toEqual(range(1, 11));
+  });
+
+  it('ends when the token that opened it expires, and a reconnect with it is refused', async () => {
+    const id = await newConference('Expiring feed');
+    const shortLived = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(owner.id)
+      .setIssuer(ACCESS_TOKEN_CLAIMS.issuer)
+      .setAudience(ACCESS_TOKEN_CLAIMS.audience)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+      .sign(new TextEncoder().encode(stack.secrets.jwtSecret));
+    const client = await feed(id, { 'last-event-id': '0' }, shortLived);
+    expect(client.status).toBe(200);
+    await waitFor('the feed to end at the token’s expiry', () => client.ended, 10_000);
+    const again = await feed(id, { 'last-event-id': '0' }, shortLived);
+    expect(again.status).toBe(401);
   });
 });

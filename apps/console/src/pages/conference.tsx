@@ -42,7 +42,11 @@ export function ConferencePage({ id }: { id: string }) {
             error={participants.error}
             reload={participants.reload}
           />
-          <LiveFeed conferenceId={id} onFact={participants.reload} />
+          <LiveFeed
+            conferenceId={id}
+            onFact={participants.reload}
+            participants={participants.data?.items ?? []}
+          />
           <Settings conference={c} onSaved={conference.reload} />
         </>
       )}
@@ -376,8 +380,8 @@ function who(p: { displayName: string; network: string }): string {
   return `${p.displayName} (${p.network})`;
 }
 
-/** One line per fact, as an owner reads it. */
-export function describeEvent(e: LiveFeedEvent): string {
+/** One line per fact, as an owner reads it; `names` turns a presence change's address into a name. */
+export function describeEvent(e: LiveFeedEvent, names?: Map<string, string>): string {
   switch (e.type) {
     case 'message-accepted':
       return `${who(e.sender)}: ${e.body}`;
@@ -403,8 +407,10 @@ export function describeEvent(e: LiveFeedEvent): string {
       return e.reason === 'closed'
         ? 'The conference was closed'
         : 'The conference ended: its time-to-live ran out';
-    case 'presence':
-      return `${e.address} (${e.network}) is ${e.presence}${e.status ? `: ${e.status}` : ''}`;
+    case 'presence': {
+      const name = names?.get(`${e.network}:${e.address.toLowerCase()}`) ?? e.address;
+      return `${name} (${e.network}) is ${e.presence}${e.status ? `: ${e.status}` : ''}`;
+    }
     default:
       return (e as { type: string }).type;
   }
@@ -418,7 +424,16 @@ const STATUS_TEXT: Record<FeedStatus, string> = {
   stopped: 'Stopped',
 };
 
-function LiveFeed({ conferenceId, onFact }: { conferenceId: string; onFact: () => Promise<void> }) {
+function LiveFeed({
+  conferenceId,
+  onFact,
+  participants,
+}: {
+  conferenceId: string;
+  onFact: () => Promise<void>;
+  participants: Participant[];
+}) {
+  const names = new Map(participants.map((p) => [`${p.network}:${p.address.toLowerCase()}`, p.displayName]));
   const [events, setEvents] = useState<LiveFeedEvent[]>([]);
   const [status, setStatus] = useState<FeedStatus>('connecting');
   const [problem, setProblem] = useState<unknown>(null);
@@ -466,7 +481,7 @@ function LiveFeed({ conferenceId, onFact }: { conferenceId: string; onFact: () =
               data-type={e.type}
             >
               <time dateTime={e.occurredAt}>{new Date(e.occurredAt).toLocaleTimeString()}</time>{' '}
-              <span>{describeEvent(e)}</span>
+              <span>{describeEvent(e, names)}</span>
             </li>
           ))}
         </ol>

@@ -90,10 +90,14 @@ export class LiveFeedController implements BeforeApplicationShutdown {
     }, this.config.PARLEY_FEED_KEEPALIVE_MS / 2);
     const end = () => {
       clearInterval(keepAlive);
+      clearTimeout(expiry);
       feed.stop();
       this.open.delete(end);
       if (!res.writableEnded) res.end();
     };
+    // The token that opened the feed is its only credential: when it expires the feed ends, and the
+    // client's reconnect has to bring a valid one.
+    const expiry = setTimeout(end, Math.max(0, owner.expiresAt - Date.now()));
     this.open.add(end);
     res.on('close', end);
     await write(`retry: ${RECONNECT_MS}\n: live feed of ${id}\n\n`);
