@@ -107,12 +107,6 @@ export function ArchivePage({ id }: { id: string }) {
           {form.q.trim() ? 'Search' : 'Read'}
         </button>
       </form>
-      <h2>Export</h2>
-      <p>The whole archive as NDJSON: one event per line, in order.</p>
-      <ProblemAlert error={exporting.error} />
-      <button type="button" onClick={() => void exporting.submit()} disabled={exporting.busy}>
-        {exporting.busy ? 'Exporting…' : 'Export the archive'}
-      </button>
       {shown && (
         <>
           <h2>{shown.query.q.trim() ? `Messages matching “${shown.query.q.trim()}”` : 'Events'}</h2>
@@ -139,6 +133,12 @@ export function ArchivePage({ id }: { id: string }) {
           )}
         </>
       )}
+      <h2>Export</h2>
+      <p>The whole archive as NDJSON: one event per line, in order.</p>
+      <ProblemAlert error={exporting.error} />
+      <button type="button" onClick={() => void exporting.submit()} disabled={exporting.busy}>
+        {exporting.busy ? 'Exporting…' : 'Export the archive'}
+      </button>
     </Page>
   );
 }
