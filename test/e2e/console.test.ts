@@ -328,9 +328,11 @@ describe('the console’s live feed when the browser’s connection is cut', () 
       await page.goto(`${proxy.url}/login`);
       await page.getByLabel('E-mail').fill(owner.email);
       await page.getByLabel('Password').fill(owner.password);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      // By keyboard: Enter in the form submits it.
+      await page.getByLabel('Password').press('Enter');
       await heading(page, 'Conferences');
-      await page.getByRole('link', { name: 'Cut wire' }).click();
+      await page.getByRole('link', { name: 'Cut wire' }).focus();
+      await page.keyboard.press('Enter');
       await heading(page, 'Cut wire');
       const feed = page.getByTestId('live-feed');
       const shown = () =>

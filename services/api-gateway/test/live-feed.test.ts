@@ -99,6 +99,18 @@ describe('the live feed of a conference', () => {
       'conference-terminated',
     ]);
     expect(client.seqs()).toEqual([1, 2, 3, 4]);
+
+    // Operators see the open feeds in /metrics; a client that goes away is no longer counted.
+    const openFeeds = async () =>
+      Number(
+        /^parley_live_feeds_open (\d+)$/m.exec(String((await stack.request('GET', '/metrics')).body))?.[1],
+      );
+    const before = await openFeeds();
+    expect(before).toBeGreaterThanOrEqual(1);
+    await client.close();
+    await waitFor('the closed feed to be uncounted', async () =>
+      (await openFeeds()) === before - 1 ? true : undefined,
+    );
   });
 
   it('starts with the next fact when no Last-Event-ID is sent, and keeps a quiet connection alive', async () => {

@@ -15,6 +15,7 @@ import { CONFIG, type Config } from '../config.js';
 import { ApiController, Endpoint, ValidHeader, ValidParam } from '../http/endpoint.decorators.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
 import { ConferenceFeed } from './conference-feed.js';
+import { liveFeedMetrics } from './live-feed.metrics.js';
 import { lastEventIdSchema, liveFeedEventSchema, type PresenceFeedEvent } from './live-feed.schemas.js';
 
 /** How long a browser waits before reconnecting after the connection drops (SSE `retry:`). */
@@ -92,21 +93,27 @@ export class LiveFeedController implements BeforeApplicationShutdown {
       clearInterval(keepAlive);
       clearTimeout(expiry);
       feed.stop();
-      this.open.delete(end);
+      if (this.open.delete(end)) liveFeedMetrics.open.dec();
       if (!res.writableEnded) res.end();
     };
     // The token that opened the feed is its only credential: when it expires the feed ends, and the
     // client's reconnect has to bring a valid one.
     const expiry = setTimeout(end, Math.max(0, owner.expiresAt - Date.now()));
     this.open.add(end);
+    liveFeedMetrics.open.inc();
     res.on('close', end);
     await write(`retry: ${RECONNECT_MS}\n: live feed of ${id}\n\n`);
 
     feed
       .run({
-        fact: (event: ConferenceEventV1) =>
-          write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`),
-        presence: (event: PresenceFeedEvent) => write(`event: presence\ndata: ${JSON.stringify(event)}\n\n`),
+        fact: (event: ConferenceEventV1) => {
+          liveFeedMetrics.sent.inc({ kind: 'fact' });
+          return write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        },
+        presence: (event: PresenceFeedEvent) => {
+          liveFeedMetrics.sent.inc({ kind: 'presence' });
+          return write(`event: presence\ndata: ${JSON.stringify(event)}\n\n`);
+        },
       })
       .catch((error: unknown) => logger().warn({ err: error, conferenceId: id }, 'live feed ended'))
       // The bus went away or the feed failed: end the answer, the client reconnects with Last-Event-ID.
