@@ -270,6 +270,53 @@ describe('an owner holds a conference from the console', () => {
     ]);
   });
 
+  it('shows who invited whom, edits the settings, removes and cleans a participant, and closes the conference', async () => {
+    await page.getByRole('link', { name: 'Back to the conference' }).click();
+    await heading(page, 'Console sync');
+    // A participant invites someone through the bot: the console shows the tree.
+    const carol = await createXmppUser('carol');
+    await clients.alice.sendMessage(bot, `/invite xmpp ${carol.jid}`);
+    await clients.alice.waitForMessage(bot, /^Invited /, UI_WAIT);
+    const carolRow = page.locator(`tr[data-address="${carol.jid}"]`);
+    await carolRow
+      .getByRole('cell', { name: users.alice.username, exact: true })
+      .waitFor({ timeout: UI_WAIT });
+    await page
+      .locator('.tree > ul > li', { hasText: users.alice.username })
+      .locator('ul > li', { hasText: carol.username })
+      .waitFor({ timeout: UI_WAIT });
+
+    await page.getByLabel('Subject').fill('Planning, edited in the browser');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').getByText('Saved.').waitFor({ timeout: UI_WAIT });
+    await page
+      .getByText('Planning, edited in the browser', { exact: true })
+      .first()
+      .waitFor({ timeout: UI_WAIT });
+
+    await page.getByRole('button', { name: `Remove ${users.bob.jid}` }).click();
+    const bobRow = page.locator(`tr[data-address="${users.bob.jid}"]`);
+    await bobRow
+      .locator('[data-testid=participant-state]', { hasText: 'removed' })
+      .waitFor({ timeout: UI_WAIT });
+    await screenshot(page, 'conference-manage');
+    await page.getByRole('button', { name: /^Clean: drop the 1 / }).click();
+    await page.getByText('One person was dropped from the list.').waitFor({ timeout: UI_WAIT });
+    await bobRow.waitFor({ state: 'detached', timeout: UI_WAIT });
+
+    await page.getByRole('button', { name: 'Close the conference' }).click();
+    await page.getByTestId('conference-state').getByText('terminated').waitFor({ timeout: UI_WAIT });
+    await page
+      .getByTestId('live-feed')
+      .locator('li[data-type="conference-terminated"]', { hasText: 'The conference was closed' })
+      .waitFor({ timeout: UI_WAIT });
+    await clients.alice.waitForMessage(
+      bot,
+      'The conference "Console sync" was closed by its owner. Goodbye!',
+      UI_WAIT,
+    );
+  }, 60_000);
+
   it('shows the other pages: IM accounts, contacts (import is coming), my account; then logs out', async () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'IM accounts' }).click();
