@@ -6,6 +6,7 @@
 // Ctrl-C (SIGINT) or SIGTERM stops the services first (they drain), then what it started.
 //
 // Settings (environment): PARLEY_NATS_URL, PARLEY_DATABASE_URL, PARLEY_DATA_DIR (default .data),
+// PARLEY_HTTP_PORT (api-gateway's port, as the product spec says; default 8080),
 // PARLEY_START_PORT_BASE (service i listens on base+i; default: each service's own port),
 // PARLEY_START_TIMEOUT_MS (how long to wait for readiness, default 120000), PARLEY_NATS_SERVER (the
 // nats-server binary; default: from the PATH or /usr/sbin), and every variable the services read
@@ -288,13 +289,14 @@ function serviceFolders() {
 }
 
 /** Validates each service's configuration as it will see it, and returns its HTTP address. */
-async function planServices(baseEnv) {
+async function planServices(baseEnv, apiPort) {
   const base = process.env.PARLEY_START_PORT_BASE ? Number(process.env.PARLEY_START_PORT_BASE) : undefined;
   const plans = [];
   const problems = [];
   for (const [index, name] of serviceFolders().entries()) {
     const env = { ...baseEnv };
     if (base !== undefined) env.PARLEY_HTTP_PORT = String(base + index);
+    if (name === 'api-gateway' && apiPort) env.PARLEY_HTTP_PORT = apiPort;
     const configModule = path.join(root, 'services', name, 'dist', 'config.js');
     if (!existsSync(path.join(root, 'services', name, 'dist', 'main.js'))) {
       problems.push(`${name}: not built (run \`npx turbo run build\`)`);
@@ -419,15 +421,14 @@ try {
       `${secrets.created ? 'generated' : 'using'} development secrets (${fromFile.join(', ')}) in ${secrets.file}`,
     );
   }
-  if (process.env.PARLEY_HTTP_PORT) {
-    say('ignoring PARLEY_HTTP_PORT: each service has its own port (set PARLEY_START_PORT_BASE to move them)');
-  }
   await ensurePostgres();
   await ensureNats();
   const baseEnv = { ...process.env, PARLEY_NATS_URL: natsUrl, PARLEY_DATABASE_URL: databaseUrl };
   for (const name of fromFile) baseEnv[name] = secrets.values[name];
+  // PARLEY_HTTP_PORT is api-gateway's (the owners' port); the other services keep their own.
+  const apiPort = baseEnv.PARLEY_HTTP_PORT;
   delete baseEnv.PARLEY_HTTP_PORT;
-  const plans = await planServices(baseEnv);
+  const plans = await planServices(baseEnv, apiPort);
   if (stopping) process.exit(1);
   const width = Math.max(...plans.map((p) => p.name.length));
   const services = plans.map((plan) => startService(plan, width));

@@ -22,6 +22,8 @@ declare module '@xmpp/component' {
   export interface Component extends EventEmitter {
     /** 'online' once the handshake succeeded; 'offline', 'connecting', 'disconnect', … otherwise. */
     status: string;
+    /** The TCP socket of the component link while connected (a net.Socket), else null. */
+    socket: import('node:net').Socket | null;
     start(): Promise<unknown>;
     stop(): Promise<void>;
     send(element: Element): Promise<void>;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { consumers, streamName } from '@parley/contracts';
+import { INBOUND_PARTITIONS, consumers, inboundPartitions, streamName } from '@parley/contracts';
 import { repoRoot } from './helpers.js';
 
 interface K8sObject {
@@ -203,7 +203,6 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 
 describe('KEDA scaling in production', () => {
   const expected: Record<string, { stream: string; consumer: string }> = {
-    'conference-core': { stream: 'IM_INBOUND', consumer: consumers.conferenceCoreInbound },
     archive: { stream: 'CONF_EVENTS', consumer: consumers.archiveEvents },
     'gateway-xmpp': { stream: 'IM_OUTBOUND', consumer: consumers.gatewayOutbound('xmpp') },
     'gateway-irc': { stream: 'IM_OUTBOUND', consumer: consumers.gatewayOutbound('irc') },
@@ -214,6 +213,20 @@ describe('KEDA scaling in production', () => {
     expect(trigger?.stream).toBe(streamName(expected[service]!.stream, 'parley'));
     expect(trigger?.consumer).toBe(expected[service]!.consumer);
     expect(trigger?.account).toBe('PARLEY');
+  });
+
+  it('scales conference-core on the lag of every IM_INBOUND partition, up to one replica per partition', () => {
+    const scaler = find(rendered.prod!, 'ScaledObject', 'conference-core');
+    const triggers = scaler?.spec.triggers.map(
+      (t: { metadata: { stream: string; consumer: string } }) => t.metadata,
+    );
+    expect(triggers.map((t: { consumer: string }) => t.consumer)).toEqual(
+      inboundPartitions().map((p) => consumers.conferenceCoreInboundPartition(p)),
+    );
+    expect(new Set(triggers.map((t: { stream: string }) => t.stream))).toEqual(
+      new Set([streamName('IM_INBOUND', 'parley')]),
+    );
+    expect(scaler?.spec.maxReplicaCount).toBe(INBOUND_PARTITIONS);
   });
 });
 

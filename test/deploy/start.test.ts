@@ -48,8 +48,8 @@ describe('npm start', () => {
   });
 
   it('comes up with the embedded PostgreSQL and its own NATS, reports every service ready, and stops all on SIGINT', async () => {
-    const first = await freePortRange(services.length + 2);
-    const [pgPort, natsPort, base] = [first, first + 1, first + 2];
+    const first = await freePortRange(services.length + 3);
+    const [pgPort, natsPort, apiPort, base] = [first, first + 1, first + 2, first + 3];
     const xmpp = await startProsody(path.join(dataDir, 'prosody'));
     prosody = xmpp.server;
     launcher = spawnCollecting(process.execPath, ['scripts/start.mjs'], {
@@ -61,6 +61,8 @@ describe('npm start', () => {
         PARLEY_NATS_URL: `nats://127.0.0.1:${natsPort}`,
         PARLEY_DATA_DIR: dataDir,
         PARLEY_START_PORT_BASE: String(base),
+        // The product spec's api-gateway port; the other services stay on base + i.
+        PARLEY_HTTP_PORT: String(apiPort),
         PARLEY_LOG_LEVEL: 'warn',
         ...xmpp.env,
       },
@@ -90,6 +92,7 @@ describe('npm start', () => {
       expect(response.status, `${service} /health/ready`).toBe(200);
     }
     expect(new Set(ports).size).toBe(services.length);
+    expect(ports[services.indexOf('api-gateway')], 'api-gateway on PARLEY_HTTP_PORT').toBe(apiPort);
 
     running.child.kill('SIGINT');
     expect(await exitWithin(running, 'npm start after SIGINT', 45_000)).toEqual({ code: 0, signal: null });

@@ -1,8 +1,17 @@
 /**
- * A durable JetStream consumer that never lets one message poison a stream:
- * parse + validate → handler → ack only after the handler returned (its side effect committed);
- * a throwing handler is redelivered with backoff, up to `maxDeliver` attempts; a schema-invalid
- * or exhausted message goes to `dlq.<stream>` with the reason and is acked.
+ * The one durable JetStream consumer of every service. It never lets one message poison a stream,
+ * and never lets one lane hold up another:
+ * - parse + validate; a schema-invalid message goes to `dlq.<stream>` with the reason and is acked;
+ * - **lanes**: messages with the same lane key (`laneOf`, e.g. the conference id) are handled one at
+ *   a time in stream order; different lanes run in parallel (up to `maxAckPending` messages in
+ *   hand). Without `laneOf` there is one lane: strict stream order;
+ * - **one retry policy**, in-process so that a lane keeps its order: a failure that is an outage of
+ *   a dependency (`isOutage`, e.g. PostgreSQL or the IM network away) is waited out with backoff, as
+ *   long as it lasts; any other failure is retried `maxAttempts` times, then dead-lettered with its
+ *   reason and acked — only its own lane waited meanwhile;
+ * - ack only after the handler returned (its side effect committed): at-least-once, and handlers
+ *   are idempotent on the message id; every message in hand heartbeats (`working()`), so ack_wait
+ *   only ever expires for a consumer that really died.
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { z } from 'zod';
@@ -12,7 +21,7 @@ import type { JetStreamBus } from './jetstream-bus.js';
 
 export interface MessageContext {
   subject: string;
-  /** 1 on first delivery. */
+  /** 1 on the first attempt; counts server redeliveries and in-process retries. */
   deliveryCount: number;
   streamSequence: number;
 }
@@ -23,28 +32,46 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   /** Only messages on this subject (wildcards allowed). */
   filterSubject?: string;
   handler: (message: z.infer<S>, context: MessageContext) => Promise<void>;
-  /** Total delivery attempts before the message is dead-lettered. */
-  maxDeliver?: number;
-  /** Delay before redelivery n (1-based), in ms; the last value repeats. */
-  backoffMs?: number[];
-  /** Un-acked messages in flight; 1 keeps strict order across redeliveries. */
-  maxAckPending?: number;
   /**
-   * How long the server waits for an ack before redelivering (a handler in progress heartbeats).
-   * Keep it long when many messages wait in the pull buffer; with maxAckPending 1 it can be short.
+   * The lane of a message: same key, one at a time in stream order; different keys in parallel.
+   * Absent: one lane for the whole consumer.
    */
+  laneOf?: (message: z.infer<S>, subject: string) => string;
+  /** Attempts for a message that fails for a reason of its own (not an outage), then dead-lettered. */
+  maxDeliver?: number;
+  /** Delay before retry n (1-based), in ms; the last value repeats. */
+  backoffMs?: number[];
+  /** Whether a handler failure is an outage of a dependency (waited out, never dead-lettered). */
+  isOutage?: (error: unknown) => boolean | Promise<boolean>;
+  /** Messages in hand (pulled, not yet acked). Default: 1 with one lane, 512 with lanes. */
+  maxAckPending?: number;
+  /** How long the server waits for an ack before redelivering to another consumer (after a crash). */
   ackWaitMs?: number;
+  /** Start by re-reading everything after the ack floor (taking over from a consumer that died). */
+  resetToAckFloor?: boolean;
 }
 
 const DEFAULT_BACKOFF_MS = [200, 1_000, 5_000, 15_000];
-/** Long enough for messages waiting in the client's pull buffer; handlers in progress heartbeat. */
 const DEFAULT_ACK_WAIT_MS = 30_000;
+
+interface Lane<T> {
+  /** Messages waiting behind the one in progress, in stream order. */
+  queue: Array<{ msg: JsMsg; payload: T }>;
+  running: boolean;
+}
 
 export class DurableConsumer<S extends z.ZodType> {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private readonly maxDeliver: number;
   private readonly backoffMs: number[];
+  private readonly lanes = new Map<string, Lane<z.infer<S>>>();
+  /** Every message in hand (queued or in progress), for heartbeats. */
+  private readonly inHand = new Set<JsMsg>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private idle: Array<() => void> = [];
+  private stopping = false;
+  private readonly labels: { stream: string; consumer: string };
 
   constructor(
     private readonly bus: JetStreamBus,
@@ -52,115 +79,244 @@ export class DurableConsumer<S extends z.ZodType> {
   ) {
     this.maxDeliver = options.maxDeliver ?? 5;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.labels = { stream: options.stream.name, consumer: options.durable };
   }
 
   get name(): string {
     return this.options.durable;
   }
 
+  /** How many messages are in hand now (for tests and metrics). */
+  get pending(): number {
+    return this.inHand.size;
+  }
+
   /** Creates or updates the durable consumer on the server, then starts pulling. */
   async start(): Promise<void> {
+    const maxAckPending = this.options.maxAckPending ?? (this.options.laneOf ? 512 : 1);
+    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     const consumer = await this.bus.ensureDurableConsumer({
       stream: this.options.stream.name,
       durable: this.options.durable,
       filterSubject: this.options.filterSubject,
-      ackWaitMs: this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
-      maxAckPending: this.options.maxAckPending ?? 1_000,
+      ackWaitMs,
+      maxAckPending,
+      resetToAckFloor: this.options.resetToAckFloor,
     });
-    this.messages = await consumer.consume({ max_messages: 256 });
+    this.stopping = false;
+    this.heartbeat = setInterval(
+      () => {
+        for (const msg of this.inHand) msg.working();
+      },
+      Math.max(ackWaitMs / 3, 100),
+    );
+    this.heartbeat.unref();
+    this.messages = await consumer.consume({ max_messages: Math.min(Math.max(maxAckPending, 16), 1_024) });
     this.loop = this.run(this.messages);
   }
 
-  /** Stops pulling, finishes the message in hand, and returns when the loop has ended. */
+  /**
+   * Stops pulling, finishes the message in progress in each lane, hands back what was pulled but
+   * not handled (nak: the next consumer gets it at once), and returns when all is settled.
+   */
   async stop(): Promise<void> {
     if (!this.messages) return;
     const messages = this.messages;
     this.messages = undefined;
+    this.stopping = true;
     await messages.close().catch(() => undefined);
     await this.loop;
+    await this.drained();
+    clearInterval(this.heartbeat);
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      if (!this.messages) {
-        // Stopping: hand back what was pulled but not handled, so the next consumer gets it at once
-        // instead of after ack_wait.
-        msg.nak();
+      if (this.stopping) {
+        settle(() => msg.nak());
         continue;
       }
+      let payload: z.infer<S>;
       try {
-        await withCorrelationId(msg.headers?.get(HEADERS.correlationId) || undefined, () => this.handle(msg));
+        payload = this.options.stream.schema.parse(
+          JSON.parse(new TextDecoder().decode(msg.data)),
+        ) as z.infer<S>;
       } catch (error) {
-        // Settling failed (e.g. the dead-letter publish while NATS is away): leave the message
-        // un-acked for redelivery and keep consuming, rather than ending this loop.
-        logger().error(
-          { err: error, subject: msg.subject, seq: msg.seq, consumer: this.name },
-          'could not settle message',
+        await this.deadLetter(msg, `schema-invalid: ${describeError(error)}`, 'warn').catch((e: unknown) =>
+          this.unsettled(msg, e),
         );
+        continue;
+      }
+      const key = this.options.laneOf?.(payload, msg.subject) ?? '';
+      let lane = this.lanes.get(key);
+      if (!lane) {
+        lane = { queue: [], running: false };
+        this.lanes.set(key, lane);
+      }
+      this.inHand.add(msg);
+      lane.queue.push({ msg, payload });
+      if (!lane.running) void this.drainLane(key, lane);
+    }
+  }
+
+  /** Handles a lane's messages one after another until its queue is empty. */
+  private async drainLane(key: string, lane: Lane<z.infer<S>>): Promise<void> {
+    lane.running = true;
+    while (lane.queue.length > 0) {
+      const { msg, payload } = lane.queue.shift()!;
+      if (this.stopping) {
+        settle(() => msg.nak());
+      } else {
         try {
-          msg.nak(1_000);
-        } catch {
-          // The connection is gone; the server redelivers after ack_wait.
+          await withCorrelationId(msg.headers?.get(HEADERS.correlationId) || undefined, () =>
+            this.handle(msg, payload),
+          );
+        } catch (error) {
+          this.unsettled(msg, error);
         }
       }
+      this.inHand.delete(msg);
+    }
+    lane.running = false;
+    this.lanes.delete(key);
+    if (this.lanes.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private drained(): Promise<void> {
+    if (this.lanes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Handles one message under the retry policy; acks or dead-letters it. */
+  private async handle(msg: JsMsg, payload: z.infer<S>): Promise<void> {
+    const firstDelivery = msg.info.deliveryCount;
+    let failures = 0;
+    let outageWaits = 0;
+    for (;;) {
+      const deliveryCount = firstDelivery + failures + outageWaits;
+      const stopTimer = busMetrics.handlerSeconds.startTimer(this.labels);
+      try {
+        await this.options.handler(payload, { subject: msg.subject, deliveryCount, streamSequence: msg.seq });
+        stopTimer({ outcome: 'ok' });
+        msg.ack();
+        busMetrics.consumed.inc(this.labels);
+        return;
+      } catch (error) {
+        stopTimer({ outcome: 'error' });
+        const isOutage = await this.isOutage(error);
+        if (isOutage) outageWaits++;
+        else failures++;
+        const attempts = firstDelivery - 1 + failures;
+        if (!isOutage && attempts >= this.maxDeliver) {
+          const reason = `exhausted after ${attempts} attempts: ${describeError(error)}`;
+          logger().error({ err: error, subject: msg.subject, seq: msg.seq, consumer: this.name }, reason);
+          await this.deadLetter(msg, reason, 'error');
+          return;
+        }
+        if (this.stopping) {
+          // Shutting down mid-retry: the next consumer takes the message over at once.
+          settle(() => msg.nak());
+          return;
+        }
+        const tries = failures + outageWaits;
+        const delay = this.backoffMs[Math.min(tries - 1, this.backoffMs.length - 1)] ?? 1_000;
+        logger().warn(
+          {
+            err: error,
+            subject: msg.subject,
+            seq: msg.seq,
+            consumer: this.name,
+            attempt: tries,
+            delay,
+            isOutage,
+          },
+          isOutage ? 'a dependency is down; waiting it out' : 'handler failed; retrying',
+        );
+        busMetrics.redelivered.inc(this.labels);
+        await sleep(delay);
+      }
     }
   }
 
-  private async handle(msg: JsMsg): Promise<void> {
-    const { stream, durable } = this.options;
-    const labels = { stream: stream.name, consumer: durable };
-    const deliveryCount = msg.info.deliveryCount;
-    let payload: z.infer<S>;
+  private async isOutage(error: unknown): Promise<boolean> {
     try {
-      payload = stream.schema.parse(JSON.parse(new TextDecoder().decode(msg.data))) as z.infer<S>;
-    } catch (error) {
-      const reason = `schema-invalid: ${describeError(error)}`;
+      return await (this.options.isOutage ?? isDependencyOutage)(error);
+    } catch {
+      return true;
+    }
+  }
+
+  private deadLetter(msg: JsMsg, reason: string, level: 'warn' | 'error'): Promise<void> {
+    if (level === 'warn') {
       logger().warn(
-        { subject: msg.subject, seq: msg.seq, reason, consumer: durable },
+        { subject: msg.subject, seq: msg.seq, reason, consumer: this.name },
         'dead-lettering message',
       );
-      await this.deadLetter(msg, reason);
-      return;
     }
-    const stopTimer = busMetrics.handlerSeconds.startTimer(labels);
-    // While the handler runs, tell the server we are still on it, so a short ack_wait only ever
-    // expires for a consumer that really died (and its message returns quickly).
-    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-    const heartbeat = setInterval(() => msg.working(), Math.max(ackWaitMs / 3, 100));
-    try {
-      try {
-        await this.options.handler(payload, {
-          subject: msg.subject,
-          deliveryCount,
-          streamSequence: msg.seq,
-        });
-      } finally {
-        clearInterval(heartbeat);
-      }
-      stopTimer({ outcome: 'ok' });
-      msg.ack();
-      busMetrics.consumed.inc(labels);
-    } catch (error) {
-      stopTimer({ outcome: 'error' });
-      if (deliveryCount >= this.maxDeliver) {
-        const reason = `exhausted after ${deliveryCount} attempts: ${describeError(error)}`;
-        logger().error({ err: error, subject: msg.subject, seq: msg.seq, consumer: durable }, reason);
-        await this.deadLetter(msg, reason);
-        return;
-      }
-      const delay = this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1_000;
-      logger().warn(
-        { err: error, subject: msg.subject, seq: msg.seq, consumer: durable, deliveryCount, delay },
-        'handler failed; redelivering',
-      );
-      busMetrics.redelivered.inc(labels);
-      msg.nak(delay);
-    }
-  }
-
-  private deadLetter(msg: JsMsg, reason: string): Promise<void> {
     return this.bus.deadLetterAndAck(msg, this.options.stream.name, this.options.durable, reason);
   }
+
+  /** Settling failed (e.g. the dead-letter publish while NATS is away): leave it for redelivery. */
+  private unsettled(msg: JsMsg, error: unknown): void {
+    logger().error(
+      { err: error, subject: msg.subject, seq: msg.seq, consumer: this.name },
+      'could not settle message',
+    );
+    settle(() => msg.nak(1_000));
+  }
+}
+
+/** Acks/naks on a closed connection throw; the server redelivers after ack_wait anyway. */
+function settle(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // nothing more to do
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Thrown by a handler when something it needs is away (the IM network, another service): waited
+ * out by the consumer, never dead-lettered.
+ */
+export class DependencyUnavailable extends Error {
+  override readonly name = 'DependencyUnavailable';
+}
+
+/** PostgreSQL/socket error codes that say "the server is away", not "this message is wrong". */
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/**
+ * The default answer to "is this failure an outage?": a DependencyUnavailable, a connection-level
+ * error code, or the pg/NATS clients' words for a lost connection.
+ */
+export function isDependencyOutage(error: unknown): boolean {
+  if (error instanceof DependencyUnavailable) return true;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+  const text = error instanceof Error ? error.message : String(error);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|CONNECTION_CLOSED|DISCONNECT|ECONNREFUSED/i.test(
+    text,
+  );
 }
 
 /** A one-line reason for a log or a dead letter: zod issues by path, else the error's message. */

@@ -43,6 +43,11 @@ export interface PublishOptions {
   /** De-duplication key; defaults to the message's `id`. */
   msgId?: string;
   correlationId?: string;
+  /**
+   * The message was validated against this stream's schema at its own boundary already (e.g. when it
+   * entered an outbox): skip the second parse on the hot path.
+   */
+  isValidated?: boolean;
 }
 
 /** How often a publish is retried when the server does not answer (same Nats-Msg-Id each time). */
@@ -111,7 +116,7 @@ export class JetStreamBus {
     message: z.input<S>,
     options: PublishOptions = {},
   ): Promise<PubAck> {
-    const parsed = stream.schema.parse(message) as { id?: string };
+    const parsed = (options.isValidated ? message : stream.schema.parse(message)) as { id?: string };
     const msgId = options.msgId ?? parsed.id;
     if (!msgId) throw new Error(`publish to ${subject}: message has no id and no msgId was given`);
     const hdrs = natsHeaders();
@@ -169,23 +174,39 @@ export class JetStreamBus {
     filterSubject?: string;
     ackWaitMs: number;
     maxAckPending: number;
+    /**
+     * Taking over from a consumer that may have died with messages in hand: restart delivery just
+     * after the ack floor, so everything not yet acked comes again, in stream order, before anything
+     * newer (handlers are idempotent, so what was acked out of order is skipped by them).
+     */
+    resetToAckFloor?: boolean;
   }): Promise<Consumer> {
     const { stream, durable } = options;
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(options.ackWaitMs),
       max_deliver: -1,
       max_ack_pending: options.maxAckPending,
       ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
     };
+    let existing: Awaited<ReturnType<JetStreamManager['consumers']['info']>> | undefined;
     try {
-      await this.jsm.consumers.info(stream, durable);
-      await this.jsm.consumers.update(stream, durable, config);
+      existing = await this.jsm.consumers.info(stream, durable);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await this.jsm.consumers.add(stream, config);
+    }
+    if (existing && options.resetToAckFloor && existing.num_ack_pending + existing.num_redelivered > 0) {
+      await this.jsm.consumers.delete(stream, durable);
+      await this.jsm.consumers.add(stream, {
+        ...config,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: existing.ack_floor.stream_seq + 1,
+      });
+    } else if (existing) {
+      await this.jsm.consumers.update(stream, durable, config);
+    } else {
+      await this.jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.All });
     }
     return this.js.consumers.get(stream, durable);
   }

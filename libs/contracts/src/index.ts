@@ -3,6 +3,7 @@ export * from './namespace.js';
 export * from './networks.js';
 export * from './envelope.js';
 export * from './messages.v1.js';
+export * from './messages.v2.js';
 export * from './streams.js';
 export * from './rpc.js';
 export * from './ids.js';

@@ -14,6 +14,7 @@ import { rpcSubject } from './rpc.js';
 import {
   consumers,
   dlqStream,
+  inboundPartitions,
   kvBuckets,
   streams,
   subjects,
@@ -48,7 +49,7 @@ export interface BusNeeds {
 
 const allNetworks = (fn: (network: Network) => string) => NETWORKS.map(fn);
 const gatewayNeeds = (network: Network): BusNeeds => ({
-  publishes: () => [subjects.imInbound(network, '*'), subjects.presenceUpdate(network)],
+  publishes: () => [subjects.imInboundFrom(network), subjects.presenceUpdate(network)],
   durables: () => [{ stream: streams.imOutbound, durable: consumers.gatewayOutbound(network) }],
   reads: () => [],
   // Conference lookups (bots, service discovery) and owner credentials for contact import.
@@ -86,7 +87,10 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
   'conference-core': {
     publishes: () => [...allNetworks(subjects.imOutbound), subjects.confEvents('*')],
     durables: () => [
-      { stream: streams.imInbound, durable: consumers.conferenceCoreInbound },
+      ...inboundPartitions().map((partition) => ({
+        stream: streams.imInbound,
+        durable: consumers.conferenceCoreInboundPartition(partition),
+      })),
       { stream: streams.presenceChanges, durable: consumers.conferenceCorePresence },
     ],
     reads: () => [],
@@ -136,6 +140,8 @@ function consumerApi(stream: string, consumer: string): string[] {
     `${JS_API}.CONSUMER.DURABLE.CREATE.${stream}.${consumer}`,
     `${JS_API}.CONSUMER.INFO.${stream}.${consumer}`,
     `${JS_API}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+    // A replica taking a partition over restarts its consumer after the ack floor (delete + create).
+    `${JS_API}.CONSUMER.DELETE.${stream}.${consumer}`,
     // Acks, naks and in-progress go to the message's reply subject.
     `$JS.ACK.${stream}.${consumer}.>`,
   ];

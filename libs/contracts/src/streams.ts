@@ -7,17 +7,44 @@ import { busPrefix, streamName } from './namespace.js';
 import type { Network } from './networks.js';
 import {
   conferenceEventV1Schema,
-  imDeliveryV1Schema,
   imInboundV1Schema,
   presenceChangedV1Schema,
   presenceUpdateV1Schema,
 } from './messages.v1.js';
+import { imDeliveryV2Schema } from './messages.v2.js';
+
+/**
+ * IM_INBOUND is split into partitions by conference (a stable hash of its id): each partition is
+ * consumed by one conference-core replica at a time, so a conference's messages keep their order
+ * while the partitions are shared out between replicas. Gateways and conference-core must agree.
+ */
+export const INBOUND_PARTITIONS = 8;
+
+/** The partition of a conference: FNV-1a of its id, modulo INBOUND_PARTITIONS. */
+export function inboundPartition(conferenceId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < conferenceId.length; i++) {
+    hash ^= conferenceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % INBOUND_PARTITIONS;
+}
+
+/** 0 … INBOUND_PARTITIONS-1. */
+export function inboundPartitions(): number[] {
+  return Array.from({ length: INBOUND_PARTITIONS }, (_, i) => i);
+}
 
 export const subjects = {
-  /** Inbound IM traffic for one conference's bot; partitionable by conference. */
-  imInbound: (network: Network, conferenceId: string) => `${busPrefix()}.im.in.${network}.${conferenceId}`,
+  /** Inbound IM traffic for one conference's bot: `im.in.<partition>.<network>.<conference>`. */
+  imInbound: (network: Network, conferenceId: string) =>
+    `${busPrefix()}.im.in.${inboundPartition(conferenceId)}.${network}.${conferenceId}`,
+  /** Everything one gateway may publish inbound (any partition, any conference). */
+  imInboundFrom: (network: Network) => `${busPrefix()}.im.in.*.${network}.*`,
+  /** One partition of IM_INBOUND (see INBOUND_PARTITIONS). */
+  imInboundPartition: (partition: number) => `${busPrefix()}.im.in.${partition}.>`,
   imInboundAll: () => `${busPrefix()}.im.in.>`,
-  /** Deliveries for one network's gateway. */
+  /** Fan-out deliveries (v2) for one network's gateway. */
   imOutbound: (network: Network) => `${busPrefix()}.im.out.${network}`,
   imOutboundAll: () => `${busPrefix()}.im.out.>`,
   confEvents: (conferenceId: string) => `${busPrefix()}.conf.events.${conferenceId}`,
@@ -70,10 +97,10 @@ export const streams = {
     maxAgeMs: 7 * DAY,
     duplicateWindowMs: 2 * MINUTE,
   }),
-  imOutbound: (): StreamDefinition<typeof imDeliveryV1Schema> => ({
+  imOutbound: (): StreamDefinition<typeof imDeliveryV2Schema> => ({
     name: streamName('IM_OUTBOUND'),
     subjects: [subjects.imOutboundAll()],
-    schema: imDeliveryV1Schema,
+    schema: imDeliveryV2Schema,
     maxAgeMs: 7 * DAY,
     duplicateWindowMs: 2 * MINUTE,
   }),
@@ -117,7 +144,10 @@ export function dlqStream(): Omit<StreamDefinition, 'schema'> {
 
 /** Durable consumer names, one per (service, stream) pair. */
 export const consumers = {
+  /** The inbox (idempotency) name of conference-core's inbound handling, all partitions. */
   conferenceCoreInbound: 'conference-core-inbound',
+  /** The durable consumer of one IM_INBOUND partition. */
+  conferenceCoreInboundPartition: (partition: number) => `conference-core-inbound-p${partition}`,
   conferenceCorePresence: 'conference-core-presence',
   archiveEvents: 'archive-events',
   presenceUpdates: 'presence-updates',

@@ -3,13 +3,18 @@ import { z } from 'zod';
 import type { RateLimits } from './rate-limiter.js';
 
 const positive = z.coerce.number().positive();
+const capOrNone = z.coerce.number().nonnegative();
 
-/** Defaults are per gateway service; they keep well under common server flood limits for a local network. */
+/**
+ * Defaults are per gateway service. `networkPerSecond: 0` = no network-wide cap: right for a
+ * component talking to its own XMPP server on loopback (the per-recipient cap still protects
+ * recipients); an IRC network's flood limits need one.
+ */
 export function gatewayConfigShape(defaults: { networkPerSecond: number; recipientPerSecond: number }) {
   return {
-    /** Deliveries per second over the whole network connection(s), and the burst allowed. */
-    PARLEY_GATEWAY_RATE_NETWORK: positive.default(defaults.networkPerSecond),
-    PARLEY_GATEWAY_BURST_NETWORK: positive.default(defaults.networkPerSecond * 2),
+    /** Deliveries per second over the whole network connection(s) (0 = no cap), and the burst allowed. */
+    PARLEY_GATEWAY_RATE_NETWORK: capOrNone.default(defaults.networkPerSecond),
+    PARLEY_GATEWAY_BURST_NETWORK: positive.default(Math.max(defaults.networkPerSecond * 2, 1)),
     /** Deliveries per second to one recipient, and the burst allowed. */
     PARLEY_GATEWAY_RATE_RECIPIENT: positive.default(defaults.recipientPerSecond),
     PARLEY_GATEWAY_BURST_RECIPIENT: positive.default(defaults.recipientPerSecond * 3),
@@ -23,7 +28,10 @@ export function rateLimitsFrom(config: {
   PARLEY_GATEWAY_BURST_RECIPIENT: number;
 }): RateLimits {
   return {
-    network: { perSecond: config.PARLEY_GATEWAY_RATE_NETWORK, burst: config.PARLEY_GATEWAY_BURST_NETWORK },
+    network:
+      config.PARLEY_GATEWAY_RATE_NETWORK > 0
+        ? { perSecond: config.PARLEY_GATEWAY_RATE_NETWORK, burst: config.PARLEY_GATEWAY_BURST_NETWORK }
+        : null,
     recipient: {
       perSecond: config.PARLEY_GATEWAY_RATE_RECIPIENT,
       burst: config.PARLEY_GATEWAY_BURST_RECIPIENT,

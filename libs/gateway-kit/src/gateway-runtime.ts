@@ -1,20 +1,32 @@
 /**
- * The runtime every gateway shares, around one network adapter: IM_OUTBOUND deliveries are
- * consumed durably, rate limited, de-duplicated and acked only after the adapter says the network
- * accepted them (a failure is retried with backoff); inbound events and presence are published to
- * JetStream in the order the network reported them, with stable ids; bot look-ups are RPCs to
- * conference-core. Adapters never see the bus.
+ * The runtime every gateway shares, around one network adapter: IM_OUTBOUND fan-out deliveries are
+ * consumed durably with one lane per conference (a conference's deliveries in decided order, other
+ * conferences' in parallel, so one slow conference or recipient holds up no other conference),
+ * expanded into one send per recipient (all recipients of a fan-out in flight at once), rate
+ * limited per recipient, de-duplicated per recipient, and acked only after the adapter says the
+ * network accepted every one (a failure is retried, skipping the recipients already served; the
+ * network being away is waited out). Inbound events and presence are published to JetStream in the
+ * order the network reported them, with stable ids; bot look-ups are RPCs to conference-core.
+ * Adapters never see the bus.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DomainError, JetStreamBus, RpcClient, type DurableConsumer } from '@parley/bus';
+import {
+  DependencyUnavailable,
+  DomainError,
+  JetStreamBus,
+  RpcClient,
+  type DurableConsumer,
+} from '@parley/bus';
 import {
   conferencesRpc,
   consumers,
+  deliveryFor,
   newEnvelope,
   streams,
   subjects,
   type BotInfo,
   type ImDeliveryV1,
+  type ImDeliveryV2,
   type Network,
 } from '@parley/contracts';
 import { logger, retry } from '@parley/observability';
@@ -38,12 +50,14 @@ export interface GatewayOptions {
   rateLimits: RateLimits;
   /** Redelivery delays while the network is away; the last repeats. */
   backoffMs?: number[];
-  /** Delivery attempts before a delivery is dead-lettered. */
+  /** Attempts of a delivery failing for a reason of its own before it is dead-lettered. */
   maxDeliver?: number;
 }
 
-/** How many recent delivery ids are remembered, to skip a redelivery whose ack was lost. */
-const SENT_MEMORY = 10_000;
+/** How many recent per-recipient delivery ids are remembered, to skip what a retry already served. */
+const SENT_MEMORY = 100_000;
+/** Fan-out deliveries in hand at once (across all conference lanes). */
+const IN_FLIGHT = 256;
 
 @Injectable()
 export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, GatewayPort {
@@ -73,10 +87,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       durable: consumers.gatewayOutbound(this.network),
       filterSubject: subjects.imOutbound(this.network),
       handler: (delivery) => this.deliver(delivery),
-      // One at a time: each recipient sees deliveries in the order conference-core decided them.
-      maxAckPending: 1,
-      // While the network is away, keep retrying rather than dead-lettering (≈ 25 min by default).
-      maxDeliver: this.options.maxDeliver ?? 100,
+      // A conference's deliveries in the order conference-core decided them; conferences in parallel.
+      laneOf: (delivery) => delivery.conferenceId,
+      maxAckPending: IN_FLIGHT,
+      maxDeliver: this.options.maxDeliver ?? 10,
       backoffMs: this.options.backoffMs ?? [200, 1_000, 5_000, 15_000],
     });
   }
@@ -87,12 +101,29 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     await this.adapter.stop();
   }
 
-  private async deliver(delivery: ImDeliveryV1): Promise<void> {
+  /**
+   * Serves every recipient of a fan-out not served yet, all in flight at once. Resolves when each
+   * was accepted by the network (or is undeliverable: logged and dropped); throws when any failed,
+   * so the fan-out is retried for those alone.
+   */
+  private async deliver(fanOut: ImDeliveryV2): Promise<void> {
     const { network } = this;
-    if (this.sent.has(delivery.deliveryId)) {
+    if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
+    const pending = fanOut.recipients.filter((to) => {
+      if (!this.sent.has(`${fanOut.deliveryId}:${to}`)) return true;
       gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
-      return;
-    }
+      return false;
+    });
+    const results = await Promise.allSettled(pending.map((to) => this.deliverOne(deliveryFor(fanOut, to))));
+    gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length === 0) return;
+    if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
+    throw failed[0]!.reason;
+  }
+
+  private async deliverOne(delivery: ImDeliveryV1): Promise<void> {
+    const { network } = this;
     const waitedFrom = Date.now();
     await this.limiter.take(delivery.to);
     const waited = Date.now() - waitedFrom;
@@ -107,12 +138,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
           { err: error.message, deliveryId: delivery.deliveryId, to: delivery.to },
           'undeliverable; dropped',
         );
+        this.sent.add(delivery.deliveryId);
         return;
       }
       gatewayMetrics.deliveries.inc({ network, outcome: 'failed' });
-      throw error; // not acked: redelivered with backoff
-    } finally {
-      gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
+      throw error;
     }
     gatewayMetrics.deliveries.inc({ network, outcome: 'sent' });
     this.sent.add(delivery.deliveryId);

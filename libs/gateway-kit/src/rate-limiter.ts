@@ -11,7 +11,8 @@ export interface RateLimit {
 }
 
 export interface RateLimits {
-  network: RateLimit;
+  /** Over the whole network connection(s); null = no cap (e.g. a component on its own XMPP server). */
+  network: RateLimit | null;
   recipient: RateLimit;
 }
 
@@ -47,26 +48,26 @@ class TokenBucket {
 }
 
 export class RateLimiter {
-  private readonly network: TokenBucket;
+  private readonly network: TokenBucket | null;
   private readonly recipients = new Map<string, TokenBucket>();
 
   constructor(
     private readonly limits: RateLimits,
     private readonly clock: () => number = Date.now,
   ) {
-    this.network = new TokenBucket(limits.network, clock());
+    this.network = limits.network ? new TokenBucket(limits.network, clock()) : null;
   }
 
   /** How long the next delivery to `recipient` must wait (ms); 0 means it may go now. */
   delayFor(recipient: string): number {
     const now = this.clock();
-    return Math.max(this.network.waitMs(now), this.bucket(recipient, now).waitMs(now));
+    return Math.max(this.network?.waitMs(now) ?? 0, this.bucket(recipient, now).waitMs(now));
   }
 
   /** Records one delivery to `recipient` (call when delayFor returned 0). */
   record(recipient: string): void {
     const now = this.clock();
-    this.network.take();
+    this.network?.take();
     this.bucket(recipient, now).take();
     // Full buckets carry no information: forget them so the map does not grow without bound.
     if (this.recipients.size > 10_000) {

@@ -10,7 +10,8 @@ import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   conferenceEventV1Schema,
   conferencesRpc,
-  imDeliveryV1Schema,
+  deliveryFor,
+  imDeliveryV2Schema,
   newEnvelope,
   streams,
   subjects,
@@ -48,8 +49,10 @@ describe('conference-core over the real bus and database', () => {
     await consumer.delete().catch(() => undefined);
     return out;
   }
-  const deliveries = () =>
-    readStream(streams.imOutbound().name, subjects.imOutbound('xmpp'), (v) => imDeliveryV1Schema.parse(v));
+  /** The fan-out deliveries stored, and each recipient's delivery as the gateway serves it. */
+  const fanOuts = () =>
+    readStream(streams.imOutbound().name, subjects.imOutbound('xmpp'), (v) => imDeliveryV2Schema.parse(v));
+  const deliveries = async () => (await fanOuts()).flatMap((f) => f.recipients.map((r) => deliveryFor(f, r)));
   const events = () =>
     readStream(streams.confEvents().name, subjects.confEvents(conferenceId), (v) =>
       conferenceEventV1Schema.parse(v),
@@ -170,11 +173,11 @@ describe('conference-core over the real bus and database', () => {
     const schema = config.PARLEY_DATABASE_SCHEMA;
     const pending = {
       ...newEnvelope(),
-      deliveryId: `crash-test:xmpp:bob@example.org`,
+      deliveryId: `crash-test#0`,
       network: 'xmpp',
       conferenceId,
       botName: 'Core test (parley)',
-      to: 'bob@example.org',
+      recipients: ['bob@example.org'],
       kind: 'message',
       body: 'left in the outbox by a crash',
     };
@@ -201,7 +204,7 @@ describe('conference-core over the real bus and database', () => {
       }>;
       return row?.n === 0;
     });
-    const all = await deliveries();
+    const all = await fanOuts();
     expect(all.filter((d) => d.deliveryId === resent[0]!.delivery_id)).toHaveLength(1);
     expect(all.filter((d) => d.deliveryId === pending.deliveryId)).toHaveLength(1);
   });

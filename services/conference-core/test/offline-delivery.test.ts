@@ -10,7 +10,8 @@ import { DataSource } from 'typeorm';
 import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   conferencesRpc,
-  imDeliveryV1Schema,
+  deliveryFor,
+  imDeliveryV2Schema,
   newEnvelope,
   streams,
   subjects,
@@ -41,9 +42,13 @@ describe('offline delivery for networks without offline storage', () => {
     const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
     const expected = info.state.subjects?.[subject] ?? 0;
     const out: ImDeliveryV1[] = [];
-    while (out.length < expected) {
-      const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 2_000 });
-      for await (const m of batch) out.push(imDeliveryV1Schema.parse(m.json()));
+    for (let read = 0; read < expected;) {
+      const batch = await consumer.fetch({ max_messages: expected - read, expires: 2_000 });
+      for await (const m of batch) {
+        read++;
+        const fanOut = imDeliveryV2Schema.parse(m.json());
+        out.push(...fanOut.recipients.map((r) => deliveryFor(fanOut, r)));
+      }
     }
     await consumer.delete().catch(() => undefined);
     return out;

@@ -6,7 +6,7 @@ import { baseConfigShape, loadConfig } from '@parley/runtime';
 export const configSchema = z.object({
   ...baseConfigShape(8086),
   // XMPP servers rate-limit by bytes on s2s/c2s, not per component stanza: generous defaults.
-  ...gatewayConfigShape({ networkPerSecond: 500, recipientPerSecond: 50 }),
+  ...gatewayConfigShape({ networkPerSecond: 0, recipientPerSecond: 1_000 }),
   /** Where the XMPP server accepts components (XEP-0114). */
   PARLEY_XMPP_COMPONENT_HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_XMPP_COMPONENT_PORT: z.coerce.number().int().min(1).max(65535).default(5347),

@@ -3,7 +3,7 @@
  * answers its authorization request, is invited, and when the owner starts or closes a conference.
  * Each function takes the conference and a copy of its roster, changes the roster copy, and returns
  * what must be sent (one delivery per recipient) and which facts to record (conference events).
- * The service applies a decision in one database transaction (see conference.service.ts).
+ * The services apply a decision in one database transaction (see conference.store.ts `record`).
  */
 import {
   normalizeAddress,

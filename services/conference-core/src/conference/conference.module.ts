@@ -8,9 +8,14 @@ import { OFFLINE_QUEUE, type OfflineQueueOptions } from '../offline/offline-queu
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { PresenceConsumer } from '../presence/presence.consumer.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
+import { PresenceChangeService } from '../presence/presence-change.service.js';
+import { TimeToLiveService } from '../ttl/time-to-live.service.js';
 import { TTL_CHECK_MS, TtlScheduler } from '../ttl/ttl.scheduler.js';
+import { BotDirectoryService } from './bot-directory.service.js';
 import { ConferenceController } from './conference.controller.js';
-import { BOT_SUFFIX, ConferenceService } from './conference.service.js';
+import { BOT_SUFFIX, ConferenceStore } from './conference.store.js';
+import { InboundService } from './inbound.service.js';
+import { OwnerCommandsService } from './owner-commands.service.js';
 import { InboundConsumer } from './inbound.consumer.js';
 
 export interface ConferenceModuleOptions {
@@ -34,7 +39,12 @@ export class ConferenceModule {
         { provide: BOT_SUFFIX, useValue: options.botSuffix },
         { provide: OFFLINE_QUEUE, useValue: offlineQueue },
         { provide: TTL_CHECK_MS, useValue: options.ttlCheckMs },
-        ConferenceService,
+        ConferenceStore,
+        OwnerCommandsService,
+        BotDirectoryService,
+        InboundService,
+        PresenceChangeService,
+        TimeToLiveService,
         PresenceLookup,
         OutboxRelay,
         InboundConsumer,

@@ -2,10 +2,10 @@
  * The offline-delivery queue: deliveries kept for participants who are offline on a network without
  * offline storage (see offline-rules.ts), capped per participant (oldest dropped, counted for a note)
  * and turned back into outbox rows, in queue order, when presence says the participant is back.
- * Both sides run inside the caller's transaction, under the conference row lock (conference.service.ts).
+ * Both sides run inside the caller's transaction, under the conference row lock (conference.store.ts).
  */
 import type { EntityManager } from 'typeorm';
-import { subjects, type ImDeliveryV1, type Network } from '@parley/contracts';
+import { subjects, type ImDeliveryV1, type ImDeliveryV2, type Network } from '@parley/contracts';
 import type { OutboxMessage } from '../outbox/outbox.relay.js';
 import { droppedNote, overflow } from './offline-rules.js';
 
@@ -91,11 +91,14 @@ export async function takeQueued(
   return out;
 }
 
+/** A queued (single) delivery goes out as a fan-out to its one recipient. */
 function toOutbox(delivery: ImDeliveryV1): OutboxMessage {
+  const { to, ...rest } = delivery;
+  const fanOut: ImDeliveryV2 = { ...rest, recipients: [to] };
   return {
     stream: 'im-outbound',
     subject: subjects.imOutbound(delivery.network),
     msgId: delivery.deliveryId,
-    payload: delivery as unknown as Record<string, unknown>,
+    payload: fanOut as unknown as Record<string, unknown>,
   };
 }

@@ -1,9 +1,12 @@
 /**
  * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after every
  * committed decision (kick) and on a timer (rows left by a crash, or by another replica). A
- * transaction-scoped advisory lock lets one replica relay at a time, which keeps the publish order
- * equal to the commit order. A crash between publish and "sent" republishes with the same
- * Nats-Msg-Id, which JetStream's duplicate window drops.
+ * transaction-scoped advisory lock lets one replica relay at a time; per conference, the row lock
+ * of each decision makes id order the commit order. A batch is published pipelined (every publish
+ * sent before the first ack is awaited: one round trip per batch, not per row) on one connection,
+ * so JetStream stores it in order; a publish that failed is retried before the batch counts as
+ * relayed. A crash between publish and "sent" republishes with the same Nats-Msg-Id, which
+ * JetStream's duplicate window drops.
  */
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -92,21 +95,40 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** Publishes up to BATCH unsent rows in order; returns how many. */
-  private relayBatch(): Promise<number> {
+  /**
+   * Relays every row committed so far before resolving (a replica taking over a partition calls it
+   * first, so what a dead replica committed but never published goes out before anything newer).
+   */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    await this.running;
+    while (!this.stopped && Date.now() < until) {
+      const relayed = await this.relayBatch(true);
+      if (relayed === 'locked') await new Promise((resolve) => setTimeout(resolve, 50));
+      else if (relayed < BATCH) return;
+    }
+  }
+
+  /** Publishes up to BATCH unsent rows in order; returns how many ('locked': another replica is relaying). */
+  private relayBatch(reportLocked: true): Promise<number | 'locked'>;
+  private relayBatch(): Promise<number>;
+  private relayBatch(reportLocked = false): Promise<number | 'locked'> {
     return this.dataSource.transaction(async (manager) => {
       const [lock] = (await manager.query(
         "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox')) AS locked",
       )) as Array<{ locked: boolean }>;
-      if (!lock?.locked) return 0;
+      if (!lock?.locked) return reportLocked ? 'locked' : 0;
       const rows = (await manager.query(
         'SELECT id, stream, subject, msg_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1',
         [BATCH],
       )) as Array<{ id: string; stream: OutboxStream; subject: string; msg_id: string; payload: object }>;
-      // One at a time: concurrent publishes could be stored out of order if one is retried.
-      for (const row of rows) {
-        await this.bus.publish(streamOf(row.stream), row.subject, row.payload, { msgId: row.msg_id });
-      }
+      // Validated when enqueued (one boundary, one parse).
+      const publish = (row: (typeof rows)[number]) =>
+        this.bus.publish(streamOf(row.stream), row.subject, row.payload, {
+          msgId: row.msg_id,
+          isValidated: true,
+        });
+      await Promise.all(rows.map(publish));
       if (rows.length > 0) {
         await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
           rows.map((r) => r.id),

@@ -5,7 +5,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { JetStreamBus, type DurableConsumer } from '@parley/bus';
 import { consumers, streams } from '@parley/contracts';
-import { ConferenceService } from '../conference/conference.service.js';
+import { PresenceChangeService } from './presence-change.service.js';
 
 @Injectable()
 export class PresenceConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -13,16 +13,18 @@ export class PresenceConsumer implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     private readonly bus: JetStreamBus,
-    private readonly conferences: ConferenceService,
+    private readonly changes: PresenceChangeService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await this.bus.consume({
       stream: streams.presenceChanges(),
       durable: consumers.conferenceCorePresence,
-      handler: (event) => this.conferences.handlePresenceChange(event),
+      handler: (event) => this.changes.handlePresenceChange(event),
+      // One identity's changes one at a time; different identities in parallel.
+      laneOf: (event) => `${event.network}:${event.address}`,
+      maxAckPending: 64,
       // Changes may arrive out of order anyway (presence replicas); the view keeps the newest.
-      maxDeliver: 20,
     });
   }
 

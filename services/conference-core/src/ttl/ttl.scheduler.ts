@@ -1,12 +1,12 @@
 /**
  * Fires the stored time-to-live deadlines. Every PARLEY_TTL_CHECK_MS each replica claims due
  * conferences one at a time with `FOR UPDATE SKIP LOCKED` and terminates each in the same
- * transaction (conference.service.ts expireDue): a deadline fires once however many replicas run,
+ * transaction (time-to-live.service.ts): a deadline fires once however many replicas run,
  * and a restart loses nothing because the deadline is a column, not a timer.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { logger } from '@parley/observability';
-import { ConferenceService } from '../conference/conference.service.js';
+import { TimeToLiveService } from './time-to-live.service.js';
 
 export const TTL_CHECK_MS = Symbol('TTL_CHECK_MS');
 
@@ -17,7 +17,7 @@ export class TtlScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    private readonly conferences: ConferenceService,
+    private readonly ttl: TimeToLiveService,
     @Inject(TTL_CHECK_MS) private readonly checkMs: number,
   ) {}
 
@@ -35,7 +35,7 @@ export class TtlScheduler implements OnApplicationBootstrap, OnModuleDestroy {
 
   private tick(): void {
     if (this.stopped || this.running) return;
-    this.running = this.conferences
+    this.running = this.ttl
       .expireDue(() => this.stopped)
       .then((n) => {
         if (n > 0) logger().info({ expired: n }, 'conferences ended by their time-to-live');

@@ -1,0 +1,4 @@
+export declare function summarise(
+  report: unknown,
+  vitestStatus: number,
+): { line: string; details: string[]; exitCode: number };

@@ -1,0 +1,36 @@
+/**
+ * The bot directory the gateways ask: one conference's bot (name, state, policy), and the bots an
+ * address may talk to (service discovery, pooled IRC bots).
+ */
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@parley/bus';
+import type { BotInfo, Network } from '@parley/contracts';
+import type { ConferenceEntity } from './conference.entity.js';
+import { ConferenceStore } from './conference.store.js';
+
+@Injectable()
+export class BotDirectoryService {
+  constructor(private readonly store: ConferenceStore) {}
+
+  async forAddress(network: Network, address: string): Promise<{ conferences: BotInfo[] }> {
+    const conferences = await this.store.joinableBy(network, address);
+    return { conferences: conferences.map((c) => this.botInfo(c)) };
+  }
+
+  async bot(conferenceId: string): Promise<BotInfo> {
+    const entity = await this.store.findConference(conferenceId);
+    if (!entity) throw new DomainError('not-found', `conference ${conferenceId} not found`, 'conferenceId');
+    return this.botInfo(entity);
+  }
+
+  private botInfo(c: Pick<ConferenceEntity, 'id' | 'name' | 'subject' | 'state' | 'joinPolicy'>): BotInfo {
+    return {
+      conferenceId: c.id,
+      name: c.name,
+      subject: c.subject,
+      botName: this.store.botName(c.name),
+      state: c.state,
+      joinPolicy: c.joinPolicy,
+    };
+  }
+}

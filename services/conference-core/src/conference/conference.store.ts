@@ -1,0 +1,375 @@
+/**
+ * All of conference-core's SQL: conferences and participants, the per-conference seq, the outbox,
+ * the offline queue, presence as conference-core sees it, and time-to-live claims. The services
+ * above it read as load (locked) → decide (conference-rules.ts, pure) → record.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DomainError } from '@parley/bus';
+import {
+  newEnvelope,
+  normalizeAddress,
+  subjects,
+  type AggregatePresence,
+  type Network,
+  type PresenceChangedV1,
+} from '@parley/contracts';
+import { claimMessage } from '@parley/persistence';
+import { planFanOut } from '../delivery/fan-out.js';
+import {
+  OFFLINE_QUEUE,
+  queueOffline,
+  takeQueued,
+  type OfflineQueueOptions,
+} from '../offline/offline-queue.js';
+import { shouldQueue } from '../offline/offline-rules.js';
+import { enqueue, type OutboxMessage } from '../outbox/outbox.relay.js';
+import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
+import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
+import {
+  presenceKey,
+  type ConferenceFacts,
+  type Decision,
+  type ParticipantFacts,
+} from './conference-rules.js';
+
+export const BOT_SUFFIX = Symbol('BOT_SUFFIX');
+
+/** A loaded conference with its roster, as the rules see it, plus the rows behind them. */
+export interface Loaded {
+  entity: ConferenceEntity;
+  facts: ConferenceFacts;
+  roster: ParticipantFacts[];
+  rows: Map<ParticipantFacts, ParticipantEntity>;
+  /** conference-core's own presence view of the roster (presenceKey → presence); absent = never heard of. */
+  presence: Map<string, AggregatePresence>;
+}
+
+export type Tx = EntityManager;
+
+@Injectable()
+export class ConferenceStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(BOT_SUFFIX) private readonly botSuffix: string,
+    @Inject(OFFLINE_QUEUE) private readonly offlineQueue: OfflineQueueOptions,
+  ) {}
+
+  /** "Team sync (parley)": every bot's screen name says it is a Parley bot. */
+  botName(name: string): string {
+    return `${name} ${this.botSuffix}`;
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
+  }
+
+  /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
+  claim(tx: Tx, consumer: string, id: string): Promise<boolean> {
+    return claimMessage(tx, consumer, id);
+  }
+
+  // ---- conferences ------------------------------------------------------------------------
+
+  async insertConference(entity: ConferenceEntity): Promise<void> {
+    await this.dataSource.getRepository(ConferenceEntity).insert(entity);
+  }
+
+  newConference(fields: Partial<ConferenceEntity>): ConferenceEntity {
+    return this.dataSource.getRepository(ConferenceEntity).create(fields);
+  }
+
+  listByOwner(ownerId: string): Promise<ConferenceEntity[]> {
+    return this.dataSource
+      .getRepository(ConferenceEntity)
+      .find({ where: { ownerId }, order: { createdAt: 'ASC' } });
+  }
+
+  async findOwned(
+    ownerId: string,
+    conferenceId: string,
+    tx: Tx = this.dataSource.manager,
+  ): Promise<ConferenceEntity> {
+    const entity = await tx.getRepository(ConferenceEntity).findOneBy({ id: conferenceId, ownerId });
+    if (!entity) throw conferenceNotFound(conferenceId);
+    return entity;
+  }
+
+  findConference(conferenceId: string): Promise<ConferenceEntity | null> {
+    return this.dataSource.getRepository(ConferenceEntity).findOneBy({ id: conferenceId });
+  }
+
+  /** Active conferences an address may talk to: it is a participant, or the conference is open. */
+  async joinableBy(network: Network, address: string): Promise<ConferenceEntity[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT c.id, c.name, c.subject, c.state, c.join_policy FROM conference c
+        WHERE c.state = 'active'
+          AND (c.join_policy = 'open' OR EXISTS (
+            SELECT 1 FROM participant p
+             WHERE p.conference_id = c.id AND p.network = $1 AND p.address = $2 AND p.state <> 'removed'))
+        ORDER BY c.name, c.id LIMIT 500`,
+      [network, normalizeAddress(network, address)],
+    )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
+    return rows.map((row) =>
+      this.newConference({
+        id: row.id,
+        name: row.name,
+        subject: row.subject,
+        state: row.state as ConferenceEntity['state'],
+        joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
+      }),
+    );
+  }
+
+  async participantCounts(conferenceIds: string[]): Promise<Map<string, number>> {
+    if (conferenceIds.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT conference_id, count(*)::int AS n FROM participant
+        WHERE conference_id = ANY($1) AND state <> 'removed' GROUP BY conference_id`,
+      [conferenceIds],
+    )) as Array<{ conference_id: string; n: number }>;
+    return new Map(rows.map((r) => [r.conference_id, r.n]));
+  }
+
+  participantRows(conferenceId: string): Promise<ParticipantEntity[]> {
+    return this.dataSource
+      .getRepository(ParticipantEntity)
+      .find({ where: { conferenceId }, order: { invitedAt: 'ASC', address: 'ASC' } });
+  }
+
+  /** The identities of a conference (not removed), for presence look-ups. */
+  identities(conferenceId: string): Promise<Array<{ network: Network; address: string }>> {
+    return this.dataSource.query(
+      `SELECT network, address FROM participant WHERE conference_id = $1 AND state <> 'removed'`,
+      [conferenceId],
+    );
+  }
+
+  /** Deletes those who left or were removed; the invitation tree keeps the inviter's name. */
+  async deleteDeparted(tx: Tx, conferenceId: string): Promise<number> {
+    const gone = (await tx.query(
+      `DELETE FROM participant WHERE conference_id = $1 AND state IN ('left', 'removed') RETURNING id`,
+      [conferenceId],
+    )) as [Array<{ id: string }>, number];
+    const ids = gone[0].map((row) => row.id);
+    if (ids.length > 0) {
+      await tx.query('UPDATE participant SET invited_by_id = NULL WHERE invited_by_id = ANY($1::uuid[])', [
+        ids,
+      ]);
+    }
+    return ids.length;
+  }
+
+  /** Loads a conference with its roster and presence view, locking its row until `tx` ends. */
+  async loadLocked(tx: Tx, conferenceId: string): Promise<Loaded | null> {
+    const entity = await tx
+      .getRepository(ConferenceEntity)
+      .findOne({ where: { id: conferenceId }, lock: { mode: 'pessimistic_write' } });
+    if (!entity) return null;
+    const participantRows = await tx
+      .getRepository(ParticipantEntity)
+      .find({ where: { conferenceId }, order: { invitedAt: 'ASC', address: 'ASC' } });
+    const rows = new Map<ParticipantFacts, ParticipantEntity>();
+    const roster = participantRows.map((row) => {
+      const facts = toFacts(row);
+      rows.set(facts, row);
+      return facts;
+    });
+    const facts: ConferenceFacts = {
+      id: entity.id,
+      name: entity.name,
+      subject: entity.subject,
+      state: entity.state,
+      joinPolicy: entity.joinPolicy,
+    };
+    const presenceRows = (await tx.query(
+      `SELECT v.network, v.address, v.presence FROM participant p
+         JOIN identity_presence v ON v.network = p.network AND v.address = p.address
+        WHERE p.conference_id = $1`,
+      [conferenceId],
+    )) as Array<{ network: Network; address: string; presence: AggregatePresence }>;
+    const presence = new Map(presenceRows.map((row) => [presenceKey(row), row.presence]));
+    return { entity, facts, roster, rows, presence };
+  }
+
+  /**
+   * Records a decision: participants, seq-numbered events, fan-out deliveries into the outbox (or
+   * single deliveries into the offline queue), and the time-to-live deadline.
+   * `isActivity`: the decision restarts the idle clock.
+   */
+  async record(
+    tx: Tx,
+    loaded: Loaded | null,
+    conferenceId: string,
+    decision: Decision,
+    causeId: string,
+    isActivity = true,
+  ): Promise<void> {
+    const now = new Date();
+    const plan = planFanOut(decision.deliveries, {
+      causeId,
+      conferenceId,
+      botName: this.botName(loaded?.entity.name ?? conferenceId),
+      now,
+      newId: () => newEnvelope(now).id,
+      isQueued: (d) =>
+        loaded !== null &&
+        shouldQueue(
+          d,
+          loaded.presence.get(presenceKey({ network: d.network, address: d.to })),
+          this.offlineQueue.networks,
+        ),
+    });
+    const outbox: OutboxMessage[] = plan.fanOuts.map((fanOut) => ({
+      stream: 'im-outbound',
+      subject: subjects.imOutbound(fanOut.network),
+      msgId: fanOut.deliveryId,
+      payload: fanOut as unknown as Record<string, unknown>,
+    }));
+    if (loaded) {
+      const { entity, facts, rows } = loaded;
+      await this.saveParticipants(tx, conferenceId, decision.touched, rows, now);
+      for (const event of decision.events) {
+        entity.lastSeq += 1;
+        const payload = { ...newEnvelope(now), conferenceId, seq: entity.lastSeq, ...event };
+        outbox.push({
+          stream: 'conf-events',
+          subject: subjects.confEvents(conferenceId),
+          msgId: payload.id,
+          payload,
+        });
+      }
+      entity.state = facts.state;
+      entity.updatedAt = now;
+      entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
+      const { id, ...changes } = entity;
+      await tx.getRepository(ConferenceEntity).update({ id }, changes);
+    }
+    await enqueue(tx, outbox);
+    await queueOffline(tx, plan.queued, this.offlineQueue.cap);
+  }
+
+  private async saveParticipants(
+    tx: Tx,
+    conferenceId: string,
+    touched: ParticipantFacts[],
+    rows: Map<ParticipantFacts, ParticipantEntity>,
+    now: Date,
+  ): Promise<void> {
+    const participants = tx.getRepository(ParticipantEntity);
+    const inserts: ParticipantEntity[] = [];
+    for (const p of touched) {
+      const existing = rows.get(p);
+      const row = existing ?? participants.create({ id: randomUUID(), conferenceId, invitedAt: now });
+      if (p.id === null) p.id = row.id;
+      Object.assign(row, {
+        network: p.network,
+        address: p.address,
+        displayName: p.displayName,
+        state: p.state,
+        invitedById: p.invitedBy?.participantId ?? null,
+        invitedByNetwork: p.invitedBy?.network ?? null,
+        invitedByAddress: p.invitedBy?.address ?? null,
+        invitedByName: p.invitedBy?.displayName ?? null,
+        joinedAt: p.joinedAt,
+        leftAt: p.leftAt,
+        messageCount: p.messageCount,
+        updatedAt: now,
+      });
+      // A re-invitation (after leaving) starts a new invitation.
+      if (existing && p.state === 'invited') row.invitedAt = now;
+      if (existing) await participants.update({ id: row.id }, row);
+      else inserts.push(row);
+      rows.set(p, row);
+    }
+    // Batched, under PostgreSQL's 65,535-parameter limit (17 columns a row).
+    for (let i = 0; i < inserts.length; i += 1_000) await participants.insert(inserts.slice(i, i + 1_000));
+  }
+
+  // ---- presence and time-to-live ------------------------------------------------------------
+
+  /** Locks the active conferences an identity takes part in (in id order, against deadlocks). */
+  async lockActiveConferencesOf(tx: Tx, network: Network, address: string): Promise<string[]> {
+    const rows = (await tx.query(
+      `SELECT c.id FROM conference c JOIN participant p ON p.conference_id = c.id
+        WHERE p.network = $1 AND p.address = $2 AND c.state = 'active'
+        ORDER BY c.id FOR UPDATE OF c`,
+      [network, address],
+    )) as Array<{ id: string }>;
+    return rows.map((row) => row.id);
+  }
+
+  /** Stores a presence change unless a newer one is recorded; true when it was applied. */
+  async recordPresence(tx: Tx, event: PresenceChangedV1, address: string): Promise<boolean> {
+    const applied = (await tx.query(
+      `INSERT INTO identity_presence (network, address, presence, status, changed_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (network, address) DO UPDATE
+         SET presence = excluded.presence, status = excluded.status, changed_at = excluded.changed_at
+       WHERE identity_presence.changed_at < excluded.changed_at
+       RETURNING presence`,
+      [event.network, address, event.presence, event.status ?? null, event.occurredAt],
+    )) as unknown[];
+    return applied.length > 0;
+  }
+
+  /** Moves an identity's queued deliveries (every conference) into the outbox, oldest first. */
+  async releaseQueued(tx: Tx, network: Network, address: string): Promise<void> {
+    if (!this.offlineQueue.networks.has(network)) return;
+    await enqueue(tx, await takeQueued(tx, network, address, this.offlineQueue.cap));
+  }
+
+  async setIdleDeadline(tx: Tx, conferenceId: string, idleDeadline: Date | null): Promise<void> {
+    await tx.getRepository(ConferenceEntity).update({ id: conferenceId }, { idleDeadline });
+  }
+
+  /** Claims one conference whose deadline has passed; another replica skips it (SKIP LOCKED). */
+  async claimDue(tx: Tx, now: Date): Promise<string | null> {
+    const [due] = (await tx.query(
+      `SELECT id FROM conference WHERE state = 'active' AND idle_deadline <= $1
+        ORDER BY idle_deadline LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [now],
+    )) as Array<{ id: string }>;
+    return due?.id ?? null;
+  }
+}
+
+/** The deadline the conference should have now (see ttl/idle-deadline.ts). */
+export function idleDeadlineOf(loaded: Loaded, now: Date, isActivity: boolean): Date | null {
+  return nextIdleDeadline({
+    conferenceState: loaded.facts.state,
+    ttlSeconds: loaded.entity.ttlSeconds,
+    hasActiveParticipant: loaded.roster.some((p) =>
+      isActiveParticipant(p, loaded.presence.get(presenceKey(p))),
+    ),
+    current: loaded.entity.idleDeadline,
+    now,
+    isActivity,
+  });
+}
+
+export function conferenceNotFound(conferenceId: string): DomainError {
+  return new DomainError('not-found', `conference ${conferenceId} not found`, 'conferenceId');
+}
+
+export function toFacts(row: ParticipantEntity): ParticipantFacts {
+  return {
+    id: row.id,
+    network: row.network,
+    address: row.address,
+    displayName: row.displayName,
+    state: row.state,
+    invitedBy: row.invitedByNetwork
+      ? {
+          participantId: row.invitedById,
+          network: row.invitedByNetwork,
+          address: row.invitedByAddress ?? '',
+          displayName: row.invitedByName ?? '',
+        }
+      : null,
+    joinedAt: row.joinedAt,
+    leftAt: row.leftAt,
+    messageCount: row.messageCount,
+  };
+}
