@@ -116,6 +116,12 @@ describe('the live feed of a conference', () => {
   it('starts with the next fact when no Last-Event-ID is sent, and keeps a quiet connection alive', async () => {
     const id = await newConference('Quiet feed');
     await invite(id, 2);
+    // Facts reach the bus just after the owner's request is answered (conference-core's outbox):
+    // make sure these two are there, so "the next fact" is the third.
+    const everything = await feed(id, { 'last-event-id': '0' });
+    await waitFor('the first two facts on the bus', () =>
+      everything.seqs().length === 2 ? true : undefined,
+    );
     const client = await feed(id);
     await waitFor('a keep-alive comment', () => client.comments.includes('keep-alive'));
     const [third] = await invite(id, 1);
