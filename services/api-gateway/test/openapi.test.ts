@@ -41,11 +41,13 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['post', '/api/v1/conferences/{id}/participants/clean', false],
   ['get', '/api/v1/conferences/{id}/history', false],
   ['get', '/api/v1/conferences/{id}/history/export', false],
+  ['get', '/api/v1/conferences/{id}/events', false],
 ];
 
 /** Endpoints whose success body is not JSON: [method, path, media type]; the schema describes one line. */
 const STREAMED: Array<[string, string, string]> = [
   ['get', '/api/v1/conferences/{id}/history/export', 'application/x-ndjson'],
+  ['get', '/api/v1/conferences/{id}/events', 'text/event-stream'],
 ];
 
 let stack: Stack;
@@ -125,6 +127,13 @@ describe('the OpenAPI document', () => {
     const checkedIn = JSON.parse(readFileSync(CHECKED_IN, 'utf8'));
     expect(checkedIn, 'docs/openapi.json is stale: run `npm run openapi -w @parley/api-gateway`').toEqual(
       served,
+    );
+  });
+
+  it('documents the live feed’s resume header', () => {
+    const feed = served.paths['/api/v1/conferences/{id}/events'].get;
+    expect(feed.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false }),
     );
   });
 
