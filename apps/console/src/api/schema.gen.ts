@@ -1651,6 +1651,7 @@ export interface operations {
                             leftAt: string | null;
                             messageCount: number;
                             presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
+                            verified: boolean;
                         }[];
                     };
                 };
@@ -1743,6 +1744,7 @@ export interface operations {
                             leftAt: string | null;
                             messageCount: number;
                             presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
+                            verified: boolean;
                         }[];
                         errors: {
                             index: number;
@@ -1843,6 +1845,7 @@ export interface operations {
                         leftAt: string | null;
                         messageCount: number;
                         presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
+                        verified: boolean;
                     };
                 };
             };
