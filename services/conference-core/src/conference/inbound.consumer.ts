@@ -80,7 +80,11 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     clearInterval(this.timer);
     await this.rebalancing;
-    await Promise.all(this.partitions.map((p) => this.release(p)));
+    // Consumers stop side by side; the locks' one session is then asked one query at a time.
+    const consumers = [...this.owned.values()];
+    await Promise.all(consumers.map((c) => c.stop()));
+    for (const partition of this.partitions) await this.unlock(partition);
+    this.owned.clear();
     await this.locks?.release().catch(() => undefined);
   }
 
