@@ -23,11 +23,11 @@ import {
   takeQueued,
   type OfflineQueueOptions,
 } from '../offline/offline-queue.js';
-import { shouldQueue } from '../offline/offline-rules.js';
+import { shouldQueue, shouldWithhold } from '../offline/offline-rules.js';
 import { enqueue, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
-import { conferenceIdsForNick } from './invitation-policy.js';
+import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
 import {
   presenceKey,
   type ConferenceFacts,
@@ -55,6 +55,7 @@ export class ConferenceStore {
     private readonly dataSource: DataSource,
     @Inject(BOT_SUFFIX) private readonly botSuffix: string,
     @Inject(OFFLINE_QUEUE) private readonly offlineQueue: OfflineQueueOptions,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   /** "Team sync (parley)": every bot's screen name says it is a Parley bot. */
@@ -235,19 +236,18 @@ export class ConferenceStore {
     isActivity = true,
   ): Promise<void> {
     const now = new Date();
-    const plan = planFanOut(decision.deliveries, {
+    const presenceOf = (d: { network: Network; to: string }) =>
+      loaded?.presence.get(presenceKey({ network: d.network, address: d.to }));
+    const deliveries = decision.deliveries.filter(
+      (d) => !shouldWithhold(d, presenceOf(d), this.unverifiedNetworks),
+    );
+    const plan = planFanOut(deliveries, {
       causeId,
       conferenceId,
       botName: this.botName(loaded?.entity.name ?? conferenceId),
       now,
       newId: () => newEnvelope(now).id,
-      isQueued: (d) =>
-        loaded !== null &&
-        shouldQueue(
-          d,
-          loaded.presence.get(presenceKey({ network: d.network, address: d.to })),
-          this.offlineQueue.networks,
-        ),
+      isQueued: (d) => loaded !== null && shouldQueue(d, presenceOf(d), this.offlineQueue.networks),
     });
     const outbox: OutboxMessage[] = plan.fanOuts.map((fanOut) => ({
       stream: 'im-outbound',
