@@ -80,7 +80,9 @@ describe('a registration waiting for its confirmation', () => {
     const newToken = TestMailbox.tokenIn(mail);
     expect(newToken).not.toBe(firstToken);
 
-    expect((await stack.request('POST', '/api/v1/auth/confirm', { body: { token: newToken } })).status).toBe(200);
+    expect((await stack.request('POST', '/api/v1/auth/confirm', { body: { token: newToken } })).status).toBe(
+      200,
+    );
     expect(await login(email, 'my own password')).toBe(200);
     // The account is confirmed now: asking again sends nothing, and is answered the same.
     const count = stack.mailbox.mails.length;
