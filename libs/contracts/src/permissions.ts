@@ -17,6 +17,7 @@ import { archiveHistoryCommandRpc, archiveSearchCommandRpc } from './archive.v1.
 import { conferencesRpc } from './conferences.v1.js';
 import type { Network } from './networks.js';
 import { NETWORKS } from './networks.js';
+import { ownerConsumers, ownerSubjects } from './owners.v1.js';
 import { presenceRpc } from './presence.v1.js';
 import { rpcSubject, type RpcDefinition } from './rpc.js';
 import {
@@ -94,8 +95,9 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     publishes: () => [],
     durables: () => [],
     // The SSE live feed of a conference reads CONF_EVENTS (its facts) and PRESENCE_CHANGES (its
-    // participants' presence) with ordered consumers.
-    reads: () => [streams.confEvents().name, streams.presenceChanges().name],
+    // participants' presence) with ordered consumers; OWNER_EVENTS tells it the owners deleted
+    // recently, whose tokens it refuses at once.
+    reads: () => [streams.confEvents().name, streams.presenceChanges().name, streams.ownerEvents().name],
     // The owners' REST front door: it proxies those services' owner requests (accounts' credential
     // request excepted, see `imCredentials`). Contact import and presence join when their
     // endpoints do.
@@ -103,7 +105,8 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     kv: () => [],
   },
   accounts: {
-    publishes: () => [],
+    // The fact that an owner deleted their account (conference-core and archive act on it).
+    publishes: () => [ownerSubjects.deleted('*')],
     durables: () => [],
     reads: () => [],
     calls: [],
@@ -119,13 +122,18 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     imCredentials: true,
   },
   'conference-core': {
-    publishes: () => [...allNetworks(subjects.imOutbound), subjects.confEvents('*')],
+    publishes: () => [
+      ...allNetworks(subjects.imOutbound),
+      subjects.confEvents('*'),
+      ownerSubjects.conferencesClosed('*'),
+    ],
     durables: () => [
       ...inboundPartitions().map((partition) => ({
         stream: streams.imInbound,
         durable: consumers.conferenceCoreInboundPartition(partition),
       })),
       { stream: streams.presenceChanges, durable: consumers.conferenceCorePresence },
+      { stream: streams.ownerEvents, durable: ownerConsumers.conferenceCore },
     ],
     reads: () => [],
     // The bot's /history and /search, and presence for /list status.
@@ -134,7 +142,10 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
   },
   archive: {
     publishes: () => [],
-    durables: () => [{ stream: streams.confEvents, durable: consumers.archiveEvents }],
+    durables: () => [
+      { stream: streams.confEvents, durable: consumers.archiveEvents },
+      { stream: streams.ownerEvents, durable: ownerConsumers.archive },
+    ],
     reads: () => [],
     calls: [],
     kv: () => [],

@@ -92,7 +92,10 @@ export interface paths {
         get: operations["meGet"];
         put?: never;
         post?: never;
-        /** Delete my account and its IM accounts */
+        /**
+         * Delete my account: IM accounts, conferences (closed) and their archive
+         * @description Deletes the owner and their IM accounts at once; their conferences are closed (every bot says goodbye to its participants) and the archive of those conferences is deleted, moments later, through the bus. Every access token of the owner stops working (404).
+         */
         delete: operations["meDelete"];
         options?: never;
         head?: never;
@@ -777,6 +780,15 @@ export interface operations {
             };
             /** @description internal (type urn:parley:problem:internal) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable (type urn:parley:problem:unavailable) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

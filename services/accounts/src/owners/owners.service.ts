@@ -4,9 +4,16 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, IsNull, MoreThan, type EntityManager } from 'typeorm';
-import { DomainError } from '@parley/bus';
+import { DomainError, JetStreamBus } from '@parley/bus';
 import { logger } from '@parley/observability';
-import { passwordEqualsEmail, uuidv7, type OwnerProfile } from '@parley/contracts';
+import {
+  ownerEventIds,
+  ownerSubjects,
+  passwordEqualsEmail,
+  streams,
+  uuidv7,
+  type OwnerProfile,
+} from '@parley/contracts';
 import { ConfirmationMailer } from '../mail/confirmation-mailer.js';
 import { AccessTokenIssuer } from './access-tokens.js';
 import { hashConfirmationToken, newConfirmationToken } from './confirmation-token.js';
@@ -49,6 +56,7 @@ export class OwnersService {
     private readonly dataSource: DataSource,
     private readonly mailer: ConfirmationMailer,
     private readonly tokens: AccessTokenIssuer,
+    private readonly bus: JetStreamBus,
     @Inject(CONFIRMATION_TTL_SECONDS) private readonly confirmationTtlSeconds: number,
   ) {}
 
@@ -260,8 +268,23 @@ export class OwnersService {
     return {};
   }
 
-  /** Deletes the owner with their tokens and IM accounts (ON DELETE CASCADE). */
+  /**
+   * Deletes the owner with their tokens and IM accounts (ON DELETE CASCADE), after publishing the
+   * durable `owner-deleted` fact: conference-core closes the owner's conferences (the bots say
+   * goodbye) and the archive then deletes their history (docs/operations.md, "Deleting an owner").
+   * The fact goes first: if it cannot be stored nothing is deleted and the owner may try again; if
+   * the row cannot be deleted after it, a retry publishes the same fact id (stored once) and
+   * deletes. Closing conferences of an owner who asked to leave is never wrong.
+   */
   async deleteOwner(ownerId: string) {
+    const exists = await this.dataSource.manager.exists(OwnerEntity, { where: { id: ownerId } });
+    if (!exists) throw ownerNotFound();
+    await this.bus.publish(streams.ownerEvents(), ownerSubjects.deleted(ownerId), {
+      id: ownerEventIds.deleted(ownerId),
+      occurredAt: new Date().toISOString(),
+      type: 'owner-deleted',
+      ownerId,
+    });
     const result = await this.dataSource.manager.delete(OwnerEntity, { id: ownerId });
     if (!result.affected) throw ownerNotFound();
     return {};
