@@ -283,6 +283,16 @@ describe('NATS permissions generated from the contracts', () => {
         );
       }
 
+      // A real owner request through the running api-gateway: its RPC to accounts is answered on
+      // the gateway's own inbox (`_INBOX_api-gateway`), the only one its user may read.
+      const apiPort = running.find((r) => r.service === 'api-gateway')!.port;
+      const login = await fetch(`http://127.0.0.1:${apiPort}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@example.org', password: 'not a password' }),
+      });
+      expect(login.status).toBe(401);
+
       const gateway = RpcClient.create(urlFor('api-gateway'), 'api-gateway');
       await gateway.connect();
       const reply = await gateway.call(pingRpc('accounts'), { from: 'api-gateway' });

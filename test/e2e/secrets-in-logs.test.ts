@@ -4,7 +4,7 @@
  * gateway-xmpp) with its logs captured at debug level — the most talkative an operator can set —
  * while the test registers, confirms, logs in, stores IM accounts with known passwords, fails and
  * retries, runs an XMPP conference with a real client, reads the decrypted credentials as the
- * contact import would, and changes the password. Then it scans every captured line for each
+ * contact import would, changes the password and deletes the account. Then it scans every captured line for each
  * password, token and secret it used: none may appear. (Debug lines carrying those bodies exist —
  * the test checks that too — so the scan is not vacuous.)
  */
@@ -177,6 +177,9 @@ describe('secrets never reach the logs', () => {
     const newPassword = `new-owner-pw-${crypto.randomUUID()}`;
     secrets.set('new owner password', newPassword);
     expect((await api('POST', '/me/password', { currentPassword: password, newPassword })).status).toBe(204);
+    // And the account goes: deletion travels over the bus to conference-core and the archive.
+    expect((await api('DELETE', '/me')).status).toBe(204);
+    expect((await api('GET', '/me')).status).toBe(404);
   });
 
   it('logged the journey at debug, with the sensitive fields redacted', () => {
