@@ -31,7 +31,8 @@ import {
   type TestOwner,
 } from '../../services/api-gateway/test/support/stack.js';
 
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 
 describe('deleting an owner', () => {
   let releaseComponentDomain: (() => Promise<void>) | undefined;
@@ -83,6 +84,7 @@ describe('deleting an owner', () => {
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     stack = await startStack({ archive: true });
     xmppGateway = await startTestService(
       'gateway-xmpp',

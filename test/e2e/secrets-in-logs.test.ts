@@ -28,7 +28,8 @@ import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/
 import { loadServiceConfig as loadXmppGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
 import { newEmail, startStack, type Stack } from '../../services/api-gateway/test/support/stack.js';
 
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 
 describe('secrets never reach the logs', () => {
   let logs: CapturedLogs;
@@ -44,6 +45,7 @@ describe('secrets never reach the logs', () => {
   beforeAll(async () => {
     logs = captureLogs('debug');
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     stack = await startStack({ archive: true });
     const xmppConfig = loadXmppGatewayConfig(serviceTestEnv('gateway-xmpp'));
     xmppGateway = await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig));
