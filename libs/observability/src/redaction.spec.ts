@@ -102,6 +102,16 @@ describe('log redaction', () => {
     expect(text).toContain('nats://archive:[REDACTED]@nats:4222');
   });
 
+  it("drops a failed query's bound values, keeping the query", () => {
+    const error = Object.assign(new Error('duplicate key'), {
+      query: 'INSERT INTO owners (email, password_hash) VALUES ($1, $2)',
+      parameters: ['ada@example.org', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA'],
+    });
+    const { text, records } = capture((log) => log.error({ err: error }, 'query failed'));
+    expect(text).not.toContain('argon2id');
+    expect((records[0]!.err as { query: string }).query).toContain('INSERT INTO owners');
+  });
+
   it('leaves ordinary text alone', () => {
     expect(scrubSecrets('alice (xmpp) joined; see https://example.org/a:b')).toBe(
       'alice (xmpp) joined; see https://example.org/a:b',

@@ -35,6 +35,9 @@ export const SENSITIVE_KEYS = [
   'cookie',
   'set-cookie',
   'x-api-key',
+  // A failed SQL query's bound values (TypeORM's QueryFailedError): password hashes, ciphertexts,
+  // token hashes, message bodies. The query text stays.
+  'parameters',
   'PARLEY_JWT_SECRET',
   'PARLEY_SECRETS_KEY',
   'PARLEY_SECRETS_OLD_KEYS',
