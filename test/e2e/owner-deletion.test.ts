@@ -1,10 +1,11 @@
 /**
- * Issue 13, owner deletion end to end: an owner with a running XMPP conference (a real
- * @xmpp/client participant on the real Prosody), an archived conversation and a draft deletes
+ * Issue 13, owner deletion end to end: an owner with a running conference (a real @xmpp/client
+ * participant on the real Prosody, an irc-framework one on ngircd), an archived conversation and a
+ * draft deletes
  * their account over REST. The bot says goodbye and drops its subscription, every REST path of
  * the owner answers 404 even with their unexpired token, and the archive of their conferences is
  * deleted — while another owner's conference and archive are untouched. accounts, api-gateway,
- * conference-core, archive and gateway-xmpp run in-process on the real NATS and PostgreSQL.
+ * conference-core, archive, gateway-xmpp and gateway-irc run in-process on the real NATS and PostgreSQL.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   bare,
   createXmppUser,
   holdXmppComponentDomain,
+  IrcTestClient,
   serviceTestEnv,
   startTestService,
   testEnv,
@@ -23,6 +25,9 @@ import {
 } from '@parley/testing';
 import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
 import { loadServiceConfig as loadXmppGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
+import { AppModule as IrcGatewayModule } from '../../services/gateway-irc/src/app.module.js';
+import { loadServiceConfig as loadIrcGatewayConfig } from '../../services/gateway-irc/src/config.js';
+import { botNick } from '../../services/gateway-irc/src/irc/bot-nick.js';
 import {
   createOwner,
   startStack,
@@ -33,11 +38,14 @@ import {
 
 /** This file's component domain: set once one is held (holdXmppComponentDomain). */
 let componentDomain = testEnv.xmpp().componentDomain;
+const IRC_NICK_LENGTH = 30; // deploy/ngircd/ngircd.test.conf.in: MaxNickLength
 
 describe('deleting an owner', () => {
   let releaseComponentDomain: (() => Promise<void>) | undefined;
   let stack: Stack;
   let xmppGateway: NestFastifyApplication;
+  let ircGateway: NestFastifyApplication;
+  let ircParticipant: IrcTestClient;
   let db: pg.Client;
   let owner: TestOwner;
   let other: TestOwner;
@@ -61,12 +69,18 @@ describe('deleting an owner', () => {
     return rows[0]!.n;
   };
 
-  /** A started conference of `who` with the participant joined and one message relayed and archived. */
-  async function runningConference(who: TestOwner, name: string): Promise<string> {
+  /**
+   * A started conference of `who` with the XMPP participant (and, if asked, the IRC one) joined and
+   * one message relayed and archived.
+   */
+  async function runningConference(who: TestOwner, name: string, withIrc = false): Promise<string> {
     const id: string = ok(await api(who, 'POST', '/conferences', { name, subject: 'Deletion' }), 201).id;
     ok(
       await api(who, 'POST', `/conferences/${id}/participants`, {
-        participants: [{ network: 'xmpp', address: participant.jid }],
+        participants: [
+          { network: 'xmpp', address: participant.jid },
+          ...(withIrc ? [{ network: 'irc', address: ircParticipant.nick }] : []),
+        ],
       }),
       201,
     );
@@ -75,6 +89,12 @@ describe('deleting an owner', () => {
     await client.waitForMessage(bot, /You are invited/, 15_000);
     await client.sendMessage(bot, '/join');
     await client.waitForMessage(bot, new RegExp(`You joined "${name}"`), 15_000);
+    if (withIrc) {
+      const nick = botNick(id, IRC_NICK_LENGTH);
+      await ircParticipant.waitForMessage(nick, /You are invited/, 15_000);
+      ircParticipant.say(nick, '/join');
+      await ircParticipant.waitForMessage(nick, new RegExp(`You joined "${name}"`), 15_000);
+    }
     await client.sendMessage(bot, `a message in ${name}`);
     await waitFor(`the message of ${name} in the archive`, async () =>
       (await archived(id)) >= 2 ? true : undefined,
@@ -90,29 +110,42 @@ describe('deleting an owner', () => {
       'gateway-xmpp',
       XmppGatewayModule.forRoot(loadXmppGatewayConfig(serviceTestEnv('gateway-xmpp'))),
     );
+    ircGateway = await startTestService(
+      'gateway-irc',
+      IrcGatewayModule.forRoot(
+        loadIrcGatewayConfig(
+          serviceTestEnv('gateway-irc', { PARLEY_IRC_NICK_LENGTH: String(IRC_NICK_LENGTH) }),
+        ),
+      ),
+    );
     db = new pg.Client({ connectionString: testEnv.databaseUrl() });
     await db.connect();
     participant = await createXmppUser('leaver');
     client = await XmppTestClient.connect(participant, { autoAcceptSubscriptions: true });
+    ircParticipant = await IrcTestClient.connect('ircleaver');
     owner = await createOwner(stack, 'deleted');
     other = await createOwner(stack, 'staying');
-    running = await runningConference(owner, 'Going away');
+    running = await runningConference(owner, 'Going away', true);
     othersConference = await runningConference(other, 'Staying on');
     draft = ok(await api(owner, 'POST', '/conferences', { name: 'Never started' }), 201).id;
   }, 300_000);
 
   afterAll(async () => {
     await client?.stop();
+    await ircParticipant?.quit();
     await db?.end();
+    await ircGateway?.close();
     await xmppGateway?.close();
     await stack?.close();
     await releaseComponentDomain?.();
   });
 
-  it('closes the conferences: the bot says goodbye and drops its subscription', async () => {
+  it('closes the conferences: the bots say goodbye on XMPP and IRC, and the XMPP bot drops its subscription', async () => {
     const bot = `${running}@${componentDomain}`;
+    const goodbye = 'The conference "Going away" was closed by its owner. Goodbye!';
     ok(await api(owner, 'DELETE', '/me'), 204);
-    await client.waitForMessage(bot, 'The conference "Going away" was closed by its owner. Goodbye!', 15_000);
+    await client.waitForMessage(bot, goodbye, 15_000);
+    await ircParticipant.waitForMessage(botNick(running, IRC_NICK_LENGTH), goodbye, 15_000);
     await client.waitForStanza(
       'the bot’s unsubscribe',
       (s) => s.is('presence') && bare(s.attrs.from) === bot && s.attrs.type === 'unsubscribe',
