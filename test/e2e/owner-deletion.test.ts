@@ -1,11 +1,11 @@
 /**
  * Issue 13, owner deletion end to end: an owner with a running conference (a real @xmpp/client
  * participant on the real Prosody, an irc-framework one on ngircd), an archived conversation and a
- * draft deletes
- * their account over REST. The bot says goodbye and drops its subscription, every REST path of
+ * draft deletes their account over REST. The bots say goodbye on both networks, every REST path of
  * the owner answers 404 even with their unexpired token, and the archive of their conferences is
  * deleted — while another owner's conference and archive are untouched. accounts, api-gateway,
- * conference-core, archive, gateway-xmpp and gateway-irc run in-process on the real NATS and PostgreSQL.
+ * conference-core, archive, gateway-xmpp and gateway-irc run in-process on the real NATS and
+ * PostgreSQL.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
