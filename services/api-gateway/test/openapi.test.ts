@@ -21,6 +21,7 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['post', '/api/v1/auth/register', true],
   ['post', '/api/v1/auth/confirm', true],
   ['post', '/api/v1/auth/login', true],
+  ['post', '/api/v1/auth/resend-confirmation', true],
   ['get', '/api/v1/me', false],
   ['patch', '/api/v1/me', true],
   ['delete', '/api/v1/me', false],

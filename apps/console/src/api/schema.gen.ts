@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Register an owner and send the confirmation e-mail
-         * @description Password policy: at least 10 characters, not the e-mail address. Registering again an address that is not confirmed yet replaces the earlier attempt and sends a new mail.
+         * @description Password policy: at least 10 characters, not the e-mail address. An address that is registered and waits for its confirmation cannot be registered again (409: check your mail, or ask for a new one with POST /auth/resend-confirmation) until its confirmation has expired; then a new registration replaces the lapsed one.
          */
         post: operations["authRegister"];
         delete?: never;
@@ -38,6 +38,26 @@ export interface paths {
          * @description Confirms a registration or an e-mail change. A token works once and expires.
          */
         post: operations["authConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/resend-confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the confirmation mail of a registration again
+         * @description If the address is registered and waits for its confirmation, a new token is mailed to it; it expires with the registration (asking again does not extend it). Answered 202 alike for every address — unknown, confirmed or pending — so it tells nobody whether an address is registered.
+         */
+        post: operations["authResendConfirmation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -72,7 +92,10 @@ export interface paths {
         get: operations["meGet"];
         put?: never;
         post?: never;
-        /** Delete my account and its IM accounts */
+        /**
+         * Delete my account: IM accounts, conferences (closed) and their archive
+         * @description Deletes the owner and their IM accounts at once; their conferences are closed (every bot says goodbye to its participants) and the archive of those conferences is deleted, moments later, through the bus. Every access token of the owner stops working (404).
+         */
         delete: operations["meDelete"];
         options?: never;
         head?: never;
@@ -529,6 +552,62 @@ export interface operations {
             };
         };
     };
+    authResendConfirmation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Send the confirmation mail of a registration again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description validation-failed (type urn:parley:problem:validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited (type urn:parley:problem:rate-limited) */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal (type urn:parley:problem:internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     authLogin: {
         parameters: {
             query?: never;
@@ -701,6 +780,15 @@ export interface operations {
             };
             /** @description internal (type urn:parley:problem:internal) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable (type urn:parley:problem:unavailable) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Network } from '@parley/contracts';
 import { OFFLINE_QUEUE, type OfflineQueueOptions } from '../offline/offline-queue.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OwnerConferencesService } from '../owners/owner-conferences.service.js';
+import { OwnerDeletedConsumer } from '../owners/owner-deleted.consumer.js';
 import { PresenceConsumer } from '../presence/presence.consumer.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import { PresenceChangeService } from '../presence/presence-change.service.js';
@@ -61,6 +63,8 @@ export class ConferenceModule {
         InboundConsumer,
         PresenceConsumer,
         TtlScheduler,
+        OwnerConferencesService,
+        OwnerDeletedConsumer, // issue 13: owner deletion (owners/)
       ],
     };
   }
