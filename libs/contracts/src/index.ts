@@ -12,3 +12,4 @@ export * from './conferences.v1.js';
 export * from './archive.v1.js';
 export * from './presence.v1.js';
 export * from './permissions.js';
+export * from './contacts.v1.js';

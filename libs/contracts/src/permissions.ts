@@ -8,6 +8,7 @@
  * A service that starts using the bus in a new way adds it to BUS_NEEDS below — and nowhere else.
  */
 import { accountsRpc } from './accounts.v1.js';
+import { contactSubjects } from './contacts.v1.js';
 import type { Network } from './networks.js';
 import { NETWORKS } from './networks.js';
 import { rpcSubject } from './rpc.js';
@@ -40,6 +41,8 @@ export interface BusNeeds {
   calls: ServiceName[];
   /** KV buckets it reads and writes. */
   kv: () => string[];
+  /** Core NATS subjects it subscribes to beyond its own RPCs (e.g. import progress for SSE). */
+  subscribes?: () => string[];
   /**
    * Whether it may ask accounts for an owner's decrypted IM credentials (it logs in as the owner):
    * everyone else is denied that one subject even when it may call accounts.
@@ -67,6 +70,8 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     reads: () => [streams.confEvents().name],
     calls: ['accounts', 'contact-import', 'conference-core', 'archive', 'presence'],
     kv: () => [],
+    // Import progress (core NATS, published by contact-import) for GET imports/{id}/events.
+    subscribes: () => [contactSubjects.importEventsAll()],
   },
   accounts: {
     publishes: () => [],
@@ -76,7 +81,8 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     kv: () => [],
   },
   'contact-import': {
-    publishes: () => [],
+    // Import progress on core NATS (not a stream).
+    publishes: () => [contactSubjects.importEventsAll()],
     durables: () => [],
     reads: () => [],
     calls: ['accounts', 'gateway-xmpp', 'gateway-irc'],
@@ -161,6 +167,7 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
     // Its own RPCs (queue group = service name) and every reply inbox (requests, JetStream acks).
     subjects.rpc(service, '>'),
     '_INBOX.>',
+    ...(needs.subscribes?.() ?? []),
   ]);
   for (const { stream, durable } of needs.durables()) {
     const name = stream().name;
