@@ -161,6 +161,7 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
       { name: 'conferences', description: 'my conferences and their lifecycle' },
       { name: 'participants', description: 'who is invited to a conference, and their state' },
       { name: 'history', description: 'the archive of a conference: read, search, export' },
+      { name: 'contacts', description: 'my saved contacts and the imports that fill them' },
     ],
     paths,
     components: {
