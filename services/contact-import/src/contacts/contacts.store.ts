@@ -257,7 +257,8 @@ export class ContactsStore {
   /** Applies `update` to the job and records the event it makes, in one transaction. */
   async advance(jobId: string, type: ImportEvent['type'], update: JobUpdate): Promise<ImportEvent> {
     return this.dataSource.transaction(async (manager) => {
-      const rows: JobRow[] = await manager.query(
+      // TypeORM answers an UPDATE … RETURNING as [rows, affected].
+      const [rows]: [JobRow[], number] = await manager.query(
         `UPDATE import_jobs SET
            state = coalesce($2, state),
            contacts_read = coalesce($3, contacts_read),
