@@ -11,6 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RpcClient } from '@parley/bus';
+import { contactsRpc } from '@parley/contracts';
 import {
   bare,
   createXmppUser,
@@ -211,6 +213,32 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(addresses).not.toContain(dropped.jid);
     expect(saved.find((c) => c.address === added.jid)).toMatchObject({ name: 'Newcomer', groups: ['Friends'] });
     expect(saved.find((c) => c.address === renamed.jid)).toMatchObject({ name: 'Cousin Renamed' });
+  });
+
+  it('answers conference-core’s question "is this address one of the owner’s contacts?"', async () => {
+    const rpc = RpcClient.create(testEnv.natsUrl());
+    await rpc.connect();
+    try {
+      const teammate = realUsers[3]!.jid;
+      expect(
+        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: teammate.toUpperCase() }),
+      ).toEqual({ isContact: true, displayName: 'Teammate 4' });
+      const unnamed = (await contacts()).find((c) => c.name === null)!;
+      expect(
+        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: unnamed.address }),
+      ).toEqual({ isContact: true });
+      expect(
+        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: `nobody@${domain}` }),
+      ).toEqual({ isContact: false });
+      expect(
+        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'irc', address: teammate }),
+      ).toEqual({ isContact: false });
+      expect(
+        await rpc.call(contactsRpc.isContact, { ownerId: otherOwner.id, network: 'xmpp', address: teammate }),
+      ).toEqual({ isContact: false });
+    } finally {
+      await rpc.close();
+    }
   });
 
   it('fails the job with "wrong password" when the stored password is wrong', async () => {
