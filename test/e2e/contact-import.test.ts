@@ -89,13 +89,14 @@ describe('an owner imports their XMPP contacts and invites them', () => {
       30_000,
       100,
     );
-  const contacts = async (query = '') => ok(await api(owner, 'GET', `/contacts${query}`), 200).items as Array<{
-    id: string;
-    network: string;
-    address: string;
-    name: string | null;
-    groups: string[];
-  }>;
+  const contacts = async (query = '') =>
+    ok(await api(owner, 'GET', `/contacts${query}`), 200).items as Array<{
+      id: string;
+      network: string;
+      address: string;
+      name: string | null;
+      groups: string[];
+    }>;
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
@@ -195,7 +196,11 @@ describe('an owner imports their XMPP contacts and invites them', () => {
   it('re-imports after a roster change: the change shows, nothing is duplicated', async () => {
     const dropped = roster.find((e) => e.jid.startsWith('friend-'))!;
     const renamed = roster.find((e) => e.jid.startsWith('family-'))!;
-    const added = { jid: `newcomer-${randomUUID().slice(0, 6)}@${domain}`, name: 'Newcomer', groups: ['Friends'] };
+    const added = {
+      jid: `newcomer-${randomUUID().slice(0, 6)}@${domain}`,
+      name: 'Newcomer',
+      groups: ['Friends'],
+    };
     await removeRosterItem(ownerClient, dropped.jid);
     await setRosterItems(ownerClient, [{ ...renamed, name: 'Cousin Renamed' }, added]);
 
@@ -211,7 +216,10 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(new Set(saved.map((c) => c.address)).size).toBe(50);
     const addresses = saved.map((c) => c.address);
     expect(addresses).not.toContain(dropped.jid);
-    expect(saved.find((c) => c.address === added.jid)).toMatchObject({ name: 'Newcomer', groups: ['Friends'] });
+    expect(saved.find((c) => c.address === added.jid)).toMatchObject({
+      name: 'Newcomer',
+      groups: ['Friends'],
+    });
     expect(saved.find((c) => c.address === renamed.jid)).toMatchObject({ name: 'Cousin Renamed' });
   });
 
@@ -221,14 +229,26 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     try {
       const teammate = realUsers[3]!.jid;
       expect(
-        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: teammate.toUpperCase() }),
+        await rpc.call(contactsRpc.isContact, {
+          ownerId: owner.id,
+          network: 'xmpp',
+          address: teammate.toUpperCase(),
+        }),
       ).toEqual({ isContact: true, displayName: 'Teammate 4' });
       const unnamed = (await contacts()).find((c) => c.name === null)!;
       expect(
-        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: unnamed.address }),
+        await rpc.call(contactsRpc.isContact, {
+          ownerId: owner.id,
+          network: 'xmpp',
+          address: unnamed.address,
+        }),
       ).toEqual({ isContact: true });
       expect(
-        await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'xmpp', address: `nobody@${domain}` }),
+        await rpc.call(contactsRpc.isContact, {
+          ownerId: owner.id,
+          network: 'xmpp',
+          address: `nobody@${domain}`,
+        }),
       ).toEqual({ isContact: false });
       expect(
         await rpc.call(contactsRpc.isContact, { ownerId: owner.id, network: 'irc', address: teammate }),
@@ -304,12 +324,20 @@ describe('an owner imports their XMPP contacts and invites them', () => {
 
   it('invites 20 contacts by id in one request; starting the conference sends each the bot’s request', async () => {
     realClients.push(
-      ...(await Promise.all(realUsers.slice(1).map((u) => XmppTestClient.connect(u, { resource: 'invitee' })))),
+      ...(await Promise.all(
+        realUsers.slice(1).map((u) => XmppTestClient.connect(u, { resource: 'invitee' })),
+      )),
     );
-    const clientOf = new Map([[realUsers[0]!.jid, sender], ...realClients.map((c) => [c.user.jid, c] as const)]);
+    const clientOf = new Map([
+      [realUsers[0]!.jid, sender],
+      ...realClients.map((c) => [c.user.jid, c] as const),
+    ]);
     const team = await contacts('?group=Team');
     expect(team).toHaveLength(20);
-    const conference = ok(await api(owner, 'POST', '/conferences', { name: 'Team import', subject: 'Hi' }), 201);
+    const conference = ok(
+      await api(owner, 'POST', '/conferences', { name: 'Team import', subject: 'Hi' }),
+      201,
+    );
 
     const strangersContact = randomUUID();
     const answer = await api(owner, 'POST', `/conferences/${conference.id}/participants`, {
@@ -334,7 +362,10 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(participants.every((p: { state: string }) => p.state === 'invited')).toBe(true);
 
     // Another owner cannot invite this owner's contacts.
-    const theirs = ok(await api(otherOwner, 'POST', '/conferences', { name: 'Not yours', subject: 'x' }), 201);
+    const theirs = ok(
+      await api(otherOwner, 'POST', '/conferences', { name: 'Not yours', subject: 'x' }),
+      201,
+    );
     const refused = ok(
       await api(otherOwner, 'POST', `/conferences/${theirs.id}/participants`, { contactIds: [team[0]!.id] }),
       200,

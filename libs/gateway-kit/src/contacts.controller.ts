@@ -7,12 +7,7 @@
 import { Controller, type Type } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { answerRpc } from '@parley/bus';
-import {
-  gatewayContactsRpc,
-  rpcSubject,
-  type FetchContactsResponse,
-  type Network,
-} from '@parley/contracts';
+import { gatewayContactsRpc, rpcSubject, type FetchContactsResponse, type Network } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { GatewayRuntime } from './gateway-runtime.js';
 import { ContactsFetchError } from './network-adapter.js';

@@ -3,7 +3,14 @@
  * adapter translates between its protocol and the contract messages; it holds no bus code.
  * Documented in docs/gateway-adapter.md.
  */
-import type { BotInfo, ImDeliveryV1, ImInboundV1, Network, PresenceShow, RosterContact } from '@parley/contracts';
+import type {
+  BotInfo,
+  ImDeliveryV1,
+  ImInboundV1,
+  Network,
+  PresenceShow,
+  RosterContact,
+} from '@parley/contracts';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'occurredAt'> : never;
 /** An inbound event (message or subscription answer) without its time: the kit stamps it. */
@@ -23,8 +30,7 @@ export interface PresenceDraft {
  * "this network has none". A login that fails throws `ContactsFetchError`.
  */
 export type ContactsResult =
-  | { supported: true; contacts: RosterContact[] }
-  | { supported: false; reason: string };
+  { supported: true; contacts: RosterContact[] } | { supported: false; reason: string };
 
 /** Why a contact list could not be read, in words for the owner (never with the credentials in them). */
 export class ContactsFetchError extends Error {

@@ -117,11 +117,17 @@ export async function readSse(
         const field = (name: string) =>
           lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? undefined;
         const data = field('data');
-        return { id: field('id'), event: field('event') ?? 'message', data: data ? JSON.parse(data) : undefined };
+        return {
+          id: field('id'),
+          event: field('event') ?? 'message',
+          data: data ? JSON.parse(data) : undefined,
+        };
       });
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', events };
   } catch (error) {
-    if (controller.signal.aborted) throw new Error(`the event stream ${url} did not end within ${timeoutMs} ms`);
+    if (controller.signal.aborted) {
+      throw new Error(`the event stream ${url} did not end within ${timeoutMs} ms`, { cause: error });
+    }
     throw error;
   } finally {
     clearTimeout(timer);

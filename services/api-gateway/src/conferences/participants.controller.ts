@@ -15,11 +15,7 @@ import {
 } from '../contacts/contact-invitations.js';
 import { ApiController, Endpoint, ValidBody, ValidParam } from '../http/endpoint.decorators.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
-import {
-  conferenceIdParam,
-  participantIdParam,
-  participantListSchema,
-} from './conference-http.schemas.js';
+import { conferenceIdParam, participantIdParam, participantListSchema } from './conference-http.schemas.js';
 
 @ApiController('conferences/:id/participants')
 export class ParticipantsController {

@@ -31,7 +31,9 @@ const MAX_FEED_MS = 15 * 60_000;
 const importFeedEventSchema = z.discriminatedUnion('type', [
   importEventSchema.extend({ type: z.literal('start').describe('the import started: logging in') }),
   importEventSchema.extend({ type: z.literal('progress').describe('contacts read, then saved, so far') }),
-  importEventSchema.extend({ type: z.literal('end').describe('done (with counts) or failed (with the reason)') }),
+  importEventSchema.extend({
+    type: z.literal('end').describe('done (with counts) or failed (with the reason)'),
+  }),
 ]);
 
 @ApiController('im-accounts/:id/imports')
@@ -149,7 +151,10 @@ export class ImportsController implements BeforeApplicationShutdown {
         if (next) {
           if (next.seq > lastSeq + 1) {
             // A step missed on core NATS: read the past again and send what is missing, in order.
-            const { events } = await this.rpc.call(contactsRpc.importEvents, { ownerId: owner.id, jobId: id });
+            const { events } = await this.rpc.call(contactsRpc.importEvents, {
+              ownerId: owner.id,
+              jobId: id,
+            });
             for (const event of events) if (send(event)) return end();
           }
           if (send(next)) return end();

@@ -3,7 +3,12 @@ import { diffContactList, normalizeContactList, type SavedContact } from './cont
 
 const ACCOUNT = 'a0000000-0000-4000-8000-000000000001';
 const OTHER_ACCOUNT = 'a0000000-0000-4000-8000-000000000002';
-const saved = (address: string, name: string | null, groups: string[], imAccountId = ACCOUNT): SavedContact => ({
+const saved = (
+  address: string,
+  name: string | null,
+  groups: string[],
+  imAccountId = ACCOUNT,
+): SavedContact => ({
   id: `id-${address}`,
   address,
   name,
@@ -13,10 +18,15 @@ const saved = (address: string, name: string | null, groups: string[], imAccount
 
 describe('contact list rules', () => {
   it('adds every contact of a first import', () => {
-    const changes = diffContactList('xmpp', ACCOUNT, [], [
-      { address: 'Bob@Example.org', name: 'Bob', groups: ['Work'] },
-      { address: 'carol@example.org', groups: [] },
-    ]);
+    const changes = diffContactList(
+      'xmpp',
+      ACCOUNT,
+      [],
+      [
+        { address: 'Bob@Example.org', name: 'Bob', groups: ['Work'] },
+        { address: 'carol@example.org', groups: [] },
+      ],
+    );
     expect(changes.add).toEqual([
       { address: 'bob@example.org', name: 'Bob', groups: ['Work'] },
       { address: 'carol@example.org', name: null, groups: [] },
@@ -41,7 +51,13 @@ describe('contact list rules', () => {
     );
     expect(changes.add.map((c) => c.address)).toEqual(['erin@example.org']);
     expect(changes.update).toEqual([
-      { id: 'id-bob@example.org', address: 'bob@example.org', name: 'Robert', groups: ['Work'], isChange: true },
+      {
+        id: 'id-bob@example.org',
+        address: 'bob@example.org',
+        name: 'Robert',
+        groups: ['Work'],
+        isChange: true,
+      },
     ]);
     expect(changes.remove).toEqual(['id-dave@example.org']);
     expect(changes.unchanged).toBe(1);

@@ -36,7 +36,9 @@ export class ContactsController {
 
   @MessagePattern(rpcSubject(contactsRpc.startImport))
   startImport(@Payload() payload: unknown) {
-    return answerRpc(contactsRpc.startImport, payload, (req) => this.imports.start(req.ownerId, req.imAccountId));
+    return answerRpc(contactsRpc.startImport, payload, (req) =>
+      this.imports.start(req.ownerId, req.imAccountId),
+    );
   }
 
   @MessagePattern(rpcSubject(contactsRpc.getImport))

@@ -197,10 +197,7 @@ export class ContactsStore {
       `UPDATE contacts SET name = c.name, groups = c.groups, im_account_id = $1, updated_at = now()
        FROM jsonb_to_recordset($2::jsonb) AS c(id uuid, name text, groups text[])
        WHERE contacts.id = c.id`,
-      [
-        imAccountId,
-        JSON.stringify(contacts.map((c) => ({ id: c.id, name: c.name, groups: c.groups }))),
-      ],
+      [imAccountId, JSON.stringify(contacts.map((c) => ({ id: c.id, name: c.name, groups: c.groups })))],
     );
   }
 
@@ -321,4 +318,3 @@ export class ContactsStore {
     return rows.map((r) => r.id);
   }
 }
-

@@ -112,7 +112,9 @@ export async function fetchRoster(
       throw loginFailure(error, domain);
     }
     const result: Element = await withTimeout(
-      xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER }))) as Promise<Element>,
+      xmpp.iqCaller.request(
+        xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })),
+      ) as Promise<Element>,
       options.rosterTimeoutMs ?? 30_000,
       'the roster',
     );
