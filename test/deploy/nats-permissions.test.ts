@@ -13,6 +13,7 @@ import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   SERVICE_NAMES,
   accountsRpc,
+  contactSubjects,
   rpcSubject,
   consumers,
   natsAccountsConfig,
@@ -158,6 +159,25 @@ describe('NATS permissions generated from the contracts', () => {
     await Promise.all([api.nc.flush(), importer.nc.flush()]);
     expect(api.violations.map((v) => v.subject)).toEqual([subject]);
     expect(importer.violations).toEqual([]);
+  });
+
+  it("carries an import's progress from contact-import to api-gateway, and to no other service", async () => {
+    const subject = contactSubjects.importEvents('0196f0c4-0000-7000-8000-000000000001');
+    const api = await connectAs('api-gateway');
+    const received: string[] = [];
+    api.nc.subscribe(contactSubjects.importEventsAll(), {
+      callback: (_e, msg) => received.push(msg.string()),
+    });
+    const gateway = await connectAs('gateway-xmpp');
+    gateway.nc.subscribe(contactSubjects.importEventsAll());
+    await gateway.violated('subscription', contactSubjects.importEventsAll());
+    await api.nc.flush();
+    const importer = await connectAs('contact-import');
+    importer.nc.publish(subject, 'step 1');
+    await importer.nc.flush();
+    await waitFor('api-gateway to receive the progress step', () => received.includes('step 1'));
+    expect(importer.violations).toEqual([]);
+    expect(api.violations).toEqual([]);
   });
 
   it('lets archive consume its durable but not create consumers on other streams', async () => {

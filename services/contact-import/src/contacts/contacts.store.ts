@@ -104,7 +104,8 @@ export class ContactsStore {
     }
     if (filter.group) {
       params.push(filter.group);
-      where.push(`$${params.length} = ANY (groups)`);
+      // `@>` is what the GIN index on groups serves.
+      where.push(`groups @> ARRAY[$${params.length}]::text[]`);
     }
     if (filter.q) {
       params.push(likePattern(filter.q));
