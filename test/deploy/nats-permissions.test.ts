@@ -166,7 +166,9 @@ describe('NATS permissions generated from the contracts', () => {
     const api = await connectAs('api-gateway');
     const received: string[] = [];
     api.nc.subscribe(contactSubjects.importEventsAll(), {
-      callback: (_e, msg) => received.push(msg.string()),
+      callback: (_e, msg) => {
+        received.push(msg.string());
+      },
     });
     const gateway = await connectAs('gateway-xmpp');
     gateway.nc.subscribe(contactSubjects.importEventsAll());

@@ -59,7 +59,12 @@ export class ImportService implements OnApplicationBootstrap, OnApplicationShutd
       if (error instanceof DomainError && error.code === 'not-found') {
         throw new DomainError('not-found', 'no such IM account', 'imAccountId');
       }
-      throw error;
+      if (error instanceof DomainError) throw error;
+      logger().error(
+        { error: (error as Error)?.name, reason: (error as Error)?.message },
+        'accounts did not answer',
+      );
+      throw new DomainError('unavailable', 'the accounts service did not answer; try again later');
     }
     const job = await this.store.createJob({
       ownerId,
