@@ -223,7 +223,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(saved.find((c) => c.address === renamed.jid)).toMatchObject({ name: 'Cousin Renamed' });
   });
 
-  it('answers conference-core’s question "is this address one of the owner’s contacts?"', async () => {
+  it('answers conference-core’s questions "is this address one of the owner’s contacts?" and "whose contact is it?"', async () => {
     const rpc = RpcClient.create(testEnv.natsUrl());
     await rpc.connect();
     try {
@@ -256,6 +256,12 @@ describe('an owner imports their XMPP contacts and invites them', () => {
       expect(
         await rpc.call(contactsRpc.isContact, { ownerId: otherOwner.id, network: 'xmpp', address: teammate }),
       ).toEqual({ isContact: false });
+      expect(
+        await rpc.call(contactsRpc.ownersWithContact, { network: 'xmpp', address: teammate.toUpperCase() }),
+      ).toEqual({ ownerIds: [owner.id] });
+      expect(
+        await rpc.call(contactsRpc.ownersWithContact, { network: 'xmpp', address: `nobody@${domain}` }),
+      ).toEqual({ ownerIds: [] });
     } finally {
       await rpc.close();
     }

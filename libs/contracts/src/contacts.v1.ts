@@ -167,6 +167,16 @@ export const contactsRpc = {
     z.strictObject({ ownerId, network: networkSchema, address: z.string().min(1).max(1000) }),
     z.object({ isContact: z.boolean(), displayName: z.string().optional() }),
   ),
+  /**
+   * The owners who have this address among their saved contacts (conference-core: which
+   * `owner-contacts` conferences an address may see in service discovery and join).
+   */
+  ownersWithContact: defineRpc(
+    'contact-import',
+    'contacts.ownersWithContact',
+    z.strictObject({ network: networkSchema, address: z.string().min(1).max(1000) }),
+    z.object({ ownerIds: z.array(accountsIdSchema) }),
+  ),
 };
 
 // --- The gateways' part --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-/** The RPC edge of contact-import: contacts.* (list, resolve, isContact) and imports.* (start, get, events). */
+/** The RPC edge of contact-import: contacts.* (list, resolve, isContact, ownersWithContact) and imports.* (start, get, events). */
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { answerRpc } from '@parley/bus';
@@ -31,6 +31,13 @@ export class ContactsController {
   isContact(@Payload() payload: unknown) {
     return answerRpc(contactsRpc.isContact, payload, (req) =>
       this.contacts.isContact(req.ownerId, req.network, req.address),
+    );
+  }
+
+  @MessagePattern(rpcSubject(contactsRpc.ownersWithContact))
+  ownersWithContact(@Payload() payload: unknown) {
+    return answerRpc(contactsRpc.ownersWithContact, payload, (req) =>
+      this.contacts.ownersWithContact(req.network, req.address),
     );
   }
 

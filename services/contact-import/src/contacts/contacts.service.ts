@@ -25,4 +25,9 @@ export class ContactsService {
     if (!contact) return { isContact: false };
     return { isContact: true, ...(contact.name ? { displayName: contact.name } : {}) };
   }
+
+  /** The owners with `address` among their saved contacts. */
+  async ownersWithContact(network: Network, address: string): Promise<{ ownerIds: string[] }> {
+    return { ownerIds: await this.store.ownersWithContact(network, normalizeAddress(network, address)) };
+  }
 }

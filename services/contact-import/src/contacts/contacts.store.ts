@@ -136,6 +136,14 @@ export class ContactsStore {
     return rows[0] ? toContactView(rows[0]) : null;
   }
 
+  async ownersWithContact(network: Network, address: string): Promise<string[]> {
+    const rows: Array<{ owner_id: string }> = await this.dataSource.query(
+      'SELECT DISTINCT owner_id FROM contacts WHERE network = $1 AND address = $2 ORDER BY owner_id',
+      [network, address],
+    );
+    return rows.map((r) => r.owner_id);
+  }
+
   /** Runs `fn` in one transaction that holds the owner's contact list (one import writes it at a time). */
   inOwnerLock<T>(ownerId: string, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {

@@ -19,6 +19,8 @@ export class Contacts1764288000000 implements MigrationInterface {
         CONSTRAINT contacts_owner_network_address_key UNIQUE (owner_id, network, address)
       )`);
     await queryRunner.query('CREATE INDEX contacts_account_idx ON contacts (im_account_id)');
+    // Who has this address as a contact (contacts.ownersWithContact).
+    await queryRunner.query('CREATE INDEX contacts_address_idx ON contacts (network, address)');
     await queryRunner.query('CREATE INDEX contacts_groups_idx ON contacts USING gin (groups)');
     await queryRunner.query(`
       CREATE TABLE import_jobs (
