@@ -120,6 +120,9 @@ export async function fetchRoster(
     );
     return parseRoster(result.getChild('query', NS_ROSTER));
   } finally {
-    await xmpp.stop().catch(() => undefined);
+    // A polite logout (</stream>) when the server talks; a server that does not is not waited on.
+    await withTimeout(xmpp.stop(), 2_000, 'the logout').catch(() =>
+      (xmpp.socket as unknown as import('node:net').Socket | null)?.destroy(),
+    );
   }
 }
