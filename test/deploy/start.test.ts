@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testEnv, waitFor } from '@parley/testing';
 import {
   exitWithin,
+  freePortRange,
   portOpen,
   startProsody,
   repoRoot,
@@ -21,18 +22,6 @@ import {
 const services = readdirSync(path.join(repoRoot, 'services'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
-
-/**
- * A base port with `count` free ports after it, below Linux's ephemeral range (32768+) so that no
- * outgoing connection of a concurrent test takes one of them meanwhile.
- */
-async function freePortRange(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const open = await Promise.all(Array.from({ length: count }, (_, i) => portOpen(base + i)));
-    if (open.every((isOpen) => !isOpen)) return base;
-  }
-}
 
 describe('npm start', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-start-'));
@@ -64,6 +53,7 @@ describe('npm start', () => {
         // The product spec's api-gateway port; the other services stay on base + i.
         PARLEY_HTTP_PORT: String(apiPort),
         PARLEY_LOG_LEVEL: 'warn',
+        PARLEY_START_IM_SERVERS: 'no',
         ...xmpp.env,
       },
     });

@@ -26,7 +26,8 @@ import { loadServiceConfig as loadCoreConfig } from '../../services/conference-c
 import { AppModule as GatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
 import { loadServiceConfig as loadGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
 
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set again once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 type ServiceName = Parameters<typeof startTestService>[0];
 
 describe('/history and /search over XMPP', () => {
@@ -68,6 +69,7 @@ describe('/history and /search over XMPP', () => {
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
     const core = await start<NestFastifyApplication>('conference-core', CoreModule.forRoot(coreConfig));
     const archiveConfig = loadArchiveConfig(serviceTestEnv('archive'));

@@ -27,7 +27,8 @@ import { loadServiceConfig as loadGatewayConfig } from '../../services/gateway-x
 import { AppModule as PresenceModule } from '../../services/presence/src/app.module.js';
 import { loadServiceConfig as loadPresenceConfig } from '../../services/presence/src/config.js';
 
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set again once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 type ServiceName = Parameters<typeof startTestService>[0];
 type Who = 'alice' | 'bob' | 'carol';
 
@@ -84,6 +85,7 @@ describe('/list status and /list active over XMPP', () => {
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
     const core = await start('conference-core', CoreModule.forRoot(coreConfig));
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));

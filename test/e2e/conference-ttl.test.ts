@@ -39,7 +39,8 @@ import { loadServiceConfig as loadGatewayConfig } from '../../services/gateway-x
 import { AppModule as PresenceModule } from '../../services/presence/src/app.module.js';
 import { loadServiceConfig as loadPresenceConfig } from '../../services/presence/src/config.js';
 
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set again once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 type Who = 'alice' | 'bob' | 'carol' | 'dave';
 const TTL_SECONDS = 3;
 
@@ -134,6 +135,7 @@ describe('conference time-to-live over XMPP', () => {
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     cores = [await startCore()];
     const presenceConfig = loadPresenceConfig(serviceTestEnv('presence'));
     const presenceApp = await startTestService('presence', PresenceModule.forRoot(presenceConfig));

@@ -39,7 +39,8 @@ import { GatewayService } from '../../services/gateway-xmpp/src/gateway/gateway.
 const NS_NICK = 'http://jabber.org/protocol/nick';
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set again once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 
 describe('conferences over XMPP, end to end', () => {
   const ownerId = `owner-${randomBytes(4).toString('hex')}`;
@@ -78,6 +79,7 @@ describe('conferences over XMPP, end to end', () => {
 
   beforeAll(async () => {
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     const coreConfig = loadCoreConfig(serviceTestEnv('conference-core'));
     core = await startTestService('conference-core', CoreModule.forRoot(coreConfig));
     gateway = await startGateway();

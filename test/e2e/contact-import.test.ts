@@ -38,7 +38,7 @@ import {
   type RosterEntry,
 } from './support/contact-import.js';
 
-const { componentDomain, domain } = testEnv.xmpp();
+const { domain } = testEnv.xmpp();
 const REAL_CONTACTS = 20;
 
 /** The owner's roster: 20 real users in "Team", 30 addresses in "Family" and "Friends"; one in two groups. */
@@ -379,7 +379,8 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(refused).toMatchObject({ added: [], errors: [{ index: 0, code: 'not-found' }] });
 
     ok(await api(owner, 'POST', `/conferences/${conference.id}/start`), 200);
-    const bot = `${conference.id}@${componentDomain}`;
+    // The component domain this file holds (set by holdXmppComponentDomain).
+    const bot = `${conference.id}@${testEnv.xmpp().componentDomain}`;
     await Promise.all(
       team.map((contact) =>
         clientOf

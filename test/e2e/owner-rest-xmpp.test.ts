@@ -34,7 +34,8 @@ import {
 } from '../../services/api-gateway/test/support/stack.js';
 
 const NS_NICK = 'http://jabber.org/protocol/nick';
-const { componentDomain } = testEnv.xmpp();
+/** This file's component domain: set again once one is held (holdXmppComponentDomain). */
+let componentDomain = testEnv.xmpp().componentDomain;
 const PEOPLE = ['alice', 'bob', 'carol', 'dave'] as const;
 type Who = (typeof PEOPLE)[number];
 
@@ -84,6 +85,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
   beforeAll(async () => {
     // Other files hold the component domain for a while: wait for it longer than a plain hook.
     releaseComponentDomain = await holdXmppComponentDomain();
+    componentDomain = testEnv.xmpp().componentDomain;
     stack = await startStack({ conferences: true });
     const config = loadXmppGatewayConfig(serviceTestEnv('gateway-xmpp'));
     xmppGateway = await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(config));

@@ -49,6 +49,8 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   ackWaitMs?: number;
   /** Start by re-reading everything after the ack floor (taking over from a consumer that died). */
   resetToAckFloor?: boolean;
+  /** Called after a message the handler could not process was dead-lettered (e.g. to tell its sender). */
+  onDeadLetter?: (message: z.infer<S>, reason: string) => Promise<void>;
 }
 
 const DEFAULT_BACKOFF_MS = [200, 1_000, 5_000, 15_000];
@@ -207,10 +209,21 @@ export class DurableConsumer<S extends z.ZodType> {
         if (isOutage) outageWaits++;
         else failures++;
         const attempts = firstDelivery - 1 + failures;
-        if (!isOutage && attempts >= this.maxDeliver) {
-          const reason = `exhausted after ${attempts} attempts: ${describeError(error)}`;
+        const isPermanent = !isOutage && isInvalidInput(error);
+        if (isPermanent || (!isOutage && attempts >= this.maxDeliver)) {
+          const reason = isPermanent
+            ? `unprocessable: ${describeError(error)}`
+            : `exhausted after ${attempts} attempts: ${describeError(error)}`;
           logger().error({ err: error, subject: msg.subject, seq: msg.seq, consumer: this.name }, reason);
           await this.deadLetter(msg, reason, 'error');
+          await this.options
+            .onDeadLetter?.(payload, reason)
+            .catch((e: unknown) =>
+              logger().warn(
+                { err: e, consumer: this.name },
+                'after dead-lettering: could not tell the sender',
+              ),
+            );
           return;
         }
         if (this.stopping) {
@@ -317,6 +330,14 @@ export function isDependencyOutage(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|CONNECTION_CLOSED|DISCONNECT|ECONNREFUSED/i.test(
     text,
   );
+}
+
+/**
+ * A failure no retry can help: the handler produced something its own schemas reject (a zod error).
+ * It is dead-lettered at once instead of retried while its lane waits.
+ */
+export function isInvalidInput(error: unknown): boolean {
+  return !!error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues);
 }
 
 /** A one-line reason for a log or a dead letter: zod issues by path, else the error's message. */

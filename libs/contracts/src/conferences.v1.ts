@@ -95,6 +95,11 @@ export const participantViewSchema = z.object({
   messageCount: z.number().int(),
   /** Aggregate presence; null until the presence service answers for this participant. */
   presence: aggregatePresenceSchema.nullable(),
+  /**
+   * Whether the network proves who the participant is: false for IRC without network accounts,
+   * where whoever holds the nick speaks as them.
+   */
+  verified: z.boolean(),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
 

@@ -66,8 +66,9 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
   'api-gateway': {
     publishes: () => [],
     durables: () => [],
-    // The SSE live feed of a conference reads CONF_EVENTS with ordered consumers.
-    reads: () => [streams.confEvents().name],
+    // The SSE live feed of a conference reads CONF_EVENTS (its facts) and PRESENCE_CHANGES (its
+    // participants' presence) with ordered consumers.
+    reads: () => [streams.confEvents().name, streams.presenceChanges().name],
     calls: ['accounts', 'contact-import', 'conference-core', 'archive', 'presence'],
     kv: () => [],
     // Import progress (core NATS, published by contact-import) for GET imports/{id}/events.

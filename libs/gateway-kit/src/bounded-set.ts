@@ -13,6 +13,10 @@ export class BoundedSet<T> {
     this.items.add(item);
     if (this.items.size > this.capacity) this.items.delete(this.items.values().next().value as T);
   }
+
+  delete(item: T): void {
+    this.items.delete(item);
+  }
 }
 
 /** A map with the same forgetting rule (last known value per key). */

@@ -18,6 +18,9 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
     /** Deliveries per second to one recipient, and the burst allowed. */
     PARLEY_GATEWAY_RATE_RECIPIENT: positive.default(defaults.recipientPerSecond),
     PARLEY_GATEWAY_BURST_RECIPIENT: positive.default(defaults.recipientPerSecond * 3),
+    /** Messages per second one sender may write to the bots, and the burst allowed. */
+    PARLEY_GATEWAY_RATE_SENDER: positive.default(20),
+    PARLEY_GATEWAY_BURST_SENDER: positive.default(200),
   };
 }
 
@@ -26,6 +29,8 @@ export function rateLimitsFrom(config: {
   PARLEY_GATEWAY_BURST_NETWORK: number;
   PARLEY_GATEWAY_RATE_RECIPIENT: number;
   PARLEY_GATEWAY_BURST_RECIPIENT: number;
+  PARLEY_GATEWAY_RATE_SENDER: number;
+  PARLEY_GATEWAY_BURST_SENDER: number;
 }): RateLimits {
   return {
     network:
@@ -36,5 +41,6 @@ export function rateLimitsFrom(config: {
       perSecond: config.PARLEY_GATEWAY_RATE_RECIPIENT,
       burst: config.PARLEY_GATEWAY_BURST_RECIPIENT,
     },
+    sender: { perSecond: config.PARLEY_GATEWAY_RATE_SENDER, burst: config.PARLEY_GATEWAY_BURST_SENDER },
   };
 }

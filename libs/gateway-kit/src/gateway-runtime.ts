@@ -29,7 +29,8 @@ import {
   type ImDeliveryV2,
   type Network,
 } from '@parley/contracts';
-import { logger, retry } from '@parley/observability';
+import { logger } from '@parley/observability';
+import { Reconnector } from './backoff.js';
 import { BoundedMap, BoundedSet } from './bounded-set.js';
 import { gatewayMetrics } from './metrics.js';
 import {
@@ -69,6 +70,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   private readonly sent = new BoundedSet<string>(SENT_MEMORY);
   private readonly lastPresence = new BoundedMap<string, string>(SENT_MEMORY);
   private readonly limiter: RateLimiter;
+  private connector: Reconnector | undefined;
+  /** Per-sender inbound rate (see senderMayWrite). */
+  private readonly senders: RateLimiter;
+  private readonly toldTooFast = new BoundedSet<string>(SENT_MEMORY);
 
   constructor(
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
@@ -78,10 +83,19 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     this.network = options.network;
     this.adapter = options.createAdapter(this);
     this.limiter = new RateLimiter(options.rateLimits);
+    this.senders = new RateLimiter({ network: null, recipient: options.rateLimits.sender });
   }
 
+  /**
+   * A network that is away is not a crash: the gateway starts anyway, reports not-ready, keeps
+   * connecting with backoff, and deliveries wait (DependencyUnavailable) until it is online.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await retry(`connecting to ${this.network}`, () => this.adapter.connect());
+    this.connector = new Reconnector(`connecting to ${this.network}`, () => this.adapter.connect(), {
+      initialMs: 500,
+      maxMs: 15_000,
+    });
+    this.connector.lost();
     this.consumer = await this.bus.consume({
       stream: streams.imOutbound(),
       durable: consumers.gatewayOutbound(this.network),
@@ -96,6 +110,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.connector?.stop();
     await this.consumer?.stop();
     await this.publishing;
     await this.adapter.stop();
@@ -151,6 +166,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   // ---- GatewayPort ----------------------------------------------------------------------------
 
   inbound(event: InboundDraft): void {
+    if (event.kind === 'message' && !this.senderMayWrite(event)) return;
     const message = { ...event, occurredAt: new Date().toISOString() };
     this.chain(
       () =>
@@ -173,6 +189,36 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
           .catch(() => undefined);
       },
     );
+  }
+
+  /**
+   * The per-sender inbound rate: nobody may write to the bots faster than PARLEY_GATEWAY_RATE_SENDER
+   * (after a burst); what is over it is not relayed, and the sender is told once per burst.
+   */
+  private senderMayWrite(event: Extract<InboundDraft, { kind: 'message' }>): boolean {
+    const sender = `${event.from}`;
+    if (this.senders.delayFor(sender) === 0) {
+      this.senders.record(sender);
+      this.toldTooFast.delete(sender);
+      return true;
+    }
+    gatewayMetrics.inbound.inc({ network: this.network, kind: 'message', outcome: 'over-rate' });
+    if (!this.toldTooFast.has(sender)) {
+      this.toldTooFast.add(sender);
+      void this.adapter
+        .deliver({
+          ...newEnvelope(),
+          deliveryId: `${event.id}:too-fast`,
+          network: this.network,
+          conferenceId: event.conferenceId,
+          botName: event.conferenceId,
+          to: event.from,
+          kind: 'message',
+          body: 'You are sending faster than the conference can take: your last messages were not relayed. Please slow down.',
+        })
+        .catch(() => undefined);
+    }
+    return false;
   }
 
   presence(update: PresenceDraft): void {

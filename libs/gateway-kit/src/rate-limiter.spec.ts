@@ -3,7 +3,11 @@ import { backoffDelay } from './backoff.js';
 import { RateLimiter } from './rate-limiter.js';
 
 describe('RateLimiter', () => {
-  const limits = { network: { perSecond: 10, burst: 4 }, recipient: { perSecond: 1, burst: 2 } };
+  const limits = {
+    network: { perSecond: 10, burst: 4 },
+    recipient: { perSecond: 1, burst: 2 },
+    sender: { perSecond: 1, burst: 1 },
+  };
 
   it('lets a recipient burst, then paces them at their rate', () => {
     let now = 0;

@@ -14,6 +14,8 @@ export interface RateLimits {
   /** Over the whole network connection(s); null = no cap (e.g. a component on its own XMPP server). */
   network: RateLimit | null;
   recipient: RateLimit;
+  /** What one sender may write to the bots (inbound). */
+  sender: RateLimit;
 }
 
 class TokenBucket {
@@ -52,7 +54,7 @@ export class RateLimiter {
   private readonly recipients = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly limits: RateLimits,
+    private readonly limits: Pick<RateLimits, 'network' | 'recipient'>,
     private readonly clock: () => number = Date.now,
   ) {
     this.network = limits.network ? new TokenBucket(limits.network, clock()) : null;

@@ -41,9 +41,16 @@ export class XmppTestClient {
   /** Logs in, fetches the roster and sends initial presence (so bare-JID messages arrive). */
   static async connect(
     user: XmppTestUser,
-    options: { resource?: string; presence?: Element | null; autoAcceptSubscriptions?: boolean } = {},
+    options: {
+      resource?: string;
+      presence?: Element | null;
+      autoAcceptSubscriptions?: boolean;
+      /** Another Prosody than the shared test server (e.g. one a test started itself). */
+      c2sPort?: number;
+    } = {},
   ): Promise<XmppTestClient> {
-    const { host, c2sPort, domain } = testEnv.xmpp();
+    const { host, domain } = testEnv.xmpp();
+    const c2sPort = options.c2sPort ?? testEnv.xmpp().c2sPort;
     const xmpp = client({
       service: `xmpp://${host}:${c2sPort}`,
       domain,

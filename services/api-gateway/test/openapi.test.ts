@@ -41,6 +41,7 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['post', '/api/v1/conferences/{id}/participants/clean', false],
   ['get', '/api/v1/conferences/{id}/history', false],
   ['get', '/api/v1/conferences/{id}/history/export', false],
+  ['get', '/api/v1/conferences/{id}/events', false],
   ['post', '/api/v1/im-accounts/{id}/imports', false],
   ['get', '/api/v1/imports/{id}', false],
   ['get', '/api/v1/imports/{id}/events', false],
@@ -50,6 +51,7 @@ const EXPECTED: Array<[string, string, boolean]> = [
 /** Endpoints whose success body is not JSON: [method, path, media type]; the schema describes one line. */
 const STREAMED: Array<[string, string, string]> = [
   ['get', '/api/v1/conferences/{id}/history/export', 'application/x-ndjson'],
+  ['get', '/api/v1/conferences/{id}/events', 'text/event-stream'],
   ['get', '/api/v1/imports/{id}/events', 'text/event-stream'],
 ];
 
@@ -130,6 +132,13 @@ describe('the OpenAPI document', () => {
     const checkedIn = JSON.parse(readFileSync(CHECKED_IN, 'utf8'));
     expect(checkedIn, 'docs/openapi.json is stale: run `npm run openapi -w @parley/api-gateway`').toEqual(
       served,
+    );
+  });
+
+  it('documents the live feed’s resume header', () => {
+    const feed = served.paths['/api/v1/conferences/{id}/events'].get;
+    expect(feed.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false }),
     );
   });
 

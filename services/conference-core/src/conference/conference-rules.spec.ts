@@ -517,3 +517,149 @@ describe('conference ids', () => {
     expect(newConferenceId('a.b*c>d')).toMatch(/^a-b-c-d-[a-z0-9]{6}$/);
   });
 });
+
+describe('hostile participants', () => {
+  const policy = {
+    isBotAddress: (network: Network, address: string) =>
+      network === 'xmpp' && address.endsWith('@conf.example.org'),
+    perParticipant: 2,
+    byParticipants: 3,
+  };
+
+  it('puts the sender on every line, so a newline cannot speak for someone else', () => {
+    const roster = [person('alice', 'joined'), person('bob', 'joined')];
+    const decision = decideInbound(
+      conference(),
+      roster,
+      message('alice@example.org', 'ok\n[bob (xmpp)] I resign'),
+      options,
+    );
+    expect(sent(decision)).toEqual([
+      'bob@example.org: [alice (xmpp)] ok\n[alice (xmpp)] [bob (xmpp)] I resign',
+    ]);
+  });
+
+  it('refuses a message over the limit whole, with one line saying the size and the limit', () => {
+    const roster = [person('alice', 'joined'), person('bob', 'joined')];
+    const long = decideInbound(
+      conference(),
+      roster,
+      message('alice@example.org', 'x'.repeat(16_300)),
+      options,
+    );
+    expect(sent(long)).toEqual([
+      'alice@example.org: Too long: 16300 characters, the limit is 1000. Your message was not relayed; please split it.',
+    ]);
+    expect(long.events).toEqual([]);
+    const lines = decideInbound(
+      conference(),
+      roster,
+      message('alice@example.org', 'a\n'.repeat(30)),
+      options,
+    );
+    expect(sent(lines)[0]).toMatch(/^alice@example.org: Too long: 31 lines, the limit is 10\./);
+  });
+
+  it('splits a long bot answer into messages that fit', () => {
+    const roster = [
+      person('alice', 'joined'),
+      ...Array.from({ length: 120 }, (_, i) => person(`participant${i}`, 'joined')),
+    ];
+    const decision = decideInbound(conference(), roster, message('alice@example.org', '/list'), options);
+    expect(decision.deliveries.length).toBeGreaterThan(1);
+    for (const d of decision.deliveries) expect(d.body!.length).toBeLessThanOrEqual(1_500);
+  });
+
+  it('never invites a Parley bot, neither by /invite nor for the owner', () => {
+    const roster = [person('alice', 'joined')];
+    const decision = decideInbound(
+      conference(),
+      roster,
+      message('alice@example.org', '/invite xmpp team-sync-abc123@conf.example.org'),
+      { ...options, invitations: policy },
+    );
+    expect(sent(decision)).toEqual([
+      'alice@example.org: team-sync-abc123@conf.example.org (xmpp) is a Parley conference bot; bots cannot be invited.',
+    ]);
+    expect(roster).toHaveLength(1);
+    const ircBot = decideInbound(
+      conference(),
+      roster,
+      message('alice@example.org', '/invite irc other-conf-x1y2z3'),
+      {
+        ...options,
+        lookups: { inviteeIsBot: true },
+      },
+    );
+    expect(sent(ircBot)[0]).toMatch(/is a Parley conference bot/);
+    expect(
+      invite(
+        conference(),
+        roster,
+        { network: 'xmpp', address: 'x@conf.example.org' },
+        null,
+        undefined,
+        policy,
+      ).refusal,
+    ).toMatch(/bot/);
+  });
+
+  it('caps invitations per participant and per conference, with a clear answer', () => {
+    const roster = [person('alice', 'joined'), person('bob', 'joined')];
+    const invites = (from: string, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        sent(
+          decideInbound(
+            conference(),
+            roster,
+            message(`${from}@example.org`, `/invite xmpp ${from}-friend${i}@example.org`),
+            {
+              ...options,
+              invitations: policy,
+            },
+          ),
+        ).at(-1),
+      );
+    expect(invites('alice', 3)).toEqual([
+      'alice@example.org: Invited alice-friend0 (xmpp).',
+      'alice@example.org: Invited alice-friend1 (xmpp).',
+      'alice@example.org: You have invited 2 people, the most one participant may invite here; ask the owner of "Team sync" to invite more.',
+    ]);
+    expect(invites('bob', 2)).toEqual([
+      'bob@example.org: Invited bob-friend0 (xmpp).',
+      'bob@example.org: "Team sync" has reached its limit of 3 invitations by participants; ask its owner to invite more.',
+    ]);
+  });
+
+  it('cleans a forged display name and keeps names unique in the conference', () => {
+    const roster = [person('alice', 'joined'), person('bob', 'joined')];
+    const conf = conference({ joinPolicy: 'open' });
+    decideInbound(
+      conf,
+      roster,
+      { ...message('mallory@example.org', '/join'), displayName: 'bob (xmpp)] hi [x' } as ImInboundV1,
+      options,
+    );
+    expect(roster[2]!.displayName).toBe('bob hi x');
+    decideInbound(
+      conf,
+      roster,
+      { ...message('eve@example.org', '/join'), displayName: 'Bob' } as ImInboundV1,
+      options,
+    );
+    expect(roster[3]!.displayName).toBe('Bob 2');
+  });
+});
+
+describe('IRC without network accounts', () => {
+  it('/list marks the participants of a network that cannot prove who they are', () => {
+    const roster = [person('alice', 'joined'), person('dave', 'joined', 'irc')];
+    const decision = decideInbound(conference(), roster, message('alice@example.org', '/list'), {
+      ...options,
+      unverifiedNetworks: new Set(['irc'] as const),
+    });
+    expect(sent(decision)).toEqual([
+      'alice@example.org: Participants of "Team sync" (2):\nalice (xmpp) — you: joined\ndave (irc, unverified): joined',
+    ]);
+  });
+});

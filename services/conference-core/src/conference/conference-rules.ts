@@ -17,6 +17,14 @@ import {
   type ParticipantState,
 } from '@parley/contracts';
 import { HELP_TEXT, parseCommand, type Command } from '../commands/parse-command.js';
+import {
+  cleanDisplayName,
+  isTooLong,
+  prefixEveryLine,
+  splitBotMessage,
+  tooLongReply,
+  uniqueDisplayName,
+} from './text-rules.js';
 
 export interface ConferenceFacts {
   id: string;
@@ -71,7 +79,28 @@ export interface DecideOptions {
   isOwnerContact: boolean;
   /** What the service looked up before deciding, for the commands that need another service. */
   lookups?: CommandLookups;
+  /** Who may be invited and how many (default: anyone but bots the rules know, no caps). */
+  invitations?: InvitationPolicy;
+  /** Networks whose participants cannot prove who they are: /list says so. */
+  unverifiedNetworks?: ReadonlySet<Network>;
 }
+
+/**
+ * Limits on invitations: a Parley bot (this deployment's or another's) is never invited, and
+ * participants (not the owner) invite at most `perParticipant` people each and `byParticipants`
+ * in all per conference.
+ */
+export interface InvitationPolicy {
+  isBotAddress: (network: Network, address: string) => boolean;
+  perParticipant: number;
+  byParticipants: number;
+}
+
+export const NO_INVITATION_LIMITS: InvitationPolicy = {
+  isBotAddress: () => false,
+  perParticipant: Number.POSITIVE_INFINITY,
+  byParticipants: Number.POSITIVE_INFINITY,
+};
 
 /** A participant's aggregate presence as the presence service reported it. */
 export interface PresenceInfo {
@@ -88,6 +117,8 @@ export interface CommandLookups {
   archive?: string[] | null;
   /** Presence per participant, keyed by presenceKey(), for /list status and /list active. */
   presence?: ReadonlyMap<string, PresenceInfo> | null;
+  /** For /invite: whether the invitee is a Parley bot (an IRC bot nick is known only to the store). */
+  inviteeIsBot?: boolean;
 }
 
 /** The key of an identity in presence maps: `network:normalized address`. */
@@ -113,9 +144,9 @@ export function label(p: { displayName: string; network: Network }): string {
   return `${p.displayName} (${p.network})`;
 }
 
-/** What every relayed message looks like: `[alice (xmpp)] text`. */
+/** What every relayed message looks like: `[alice (xmpp)] text`, the prefix on every line. */
 export function relayText(sender: ParticipantFacts, text: string): string {
-  return `[${label(sender)}] ${text}`;
+  return prefixEveryLine(`[${label(sender)}]`, text);
 }
 
 /** The display name of an address when nobody gave one: the user part of a JID / the IRC nick. */
@@ -144,8 +175,11 @@ function inviterOf(p: ParticipantFacts): Inviter {
 class DecisionBuilder {
   readonly decision: Decision = { deliveries: [], events: [], touched: [] };
 
+  /** Sends `body`, split into messages that fit when it is long (a long /list or /history). */
   send(to: { network: Network; address: string }, body: string): void {
-    this.decision.deliveries.push({ network: to.network, to: to.address, kind: 'message', body });
+    for (const part of splitBotMessage(body)) {
+      this.decision.deliveries.push({ network: to.network, to: to.address, kind: 'message', body: part });
+    }
   }
 
   signal(to: { network: Network; address: string }, kind: DeliveryDraft['kind']): void {
@@ -178,18 +212,57 @@ function contactInvitee(b: DecisionBuilder, conference: ConferenceFacts, p: Part
   b.send(p, invitationText(conference, p.invitedBy));
 }
 
+/** A display name for `wanted` (or the address's default), cleaned and unique in the roster. */
+function displayNameFor(
+  roster: ParticipantFacts[],
+  address: string,
+  wanted: string | undefined,
+  self?: ParticipantFacts,
+): string {
+  const fallback = defaultDisplayName(address);
+  const name = cleanDisplayName(wanted?.trim() || fallback, fallback);
+  return uniqueDisplayName(
+    name,
+    roster.filter((p) => p !== self && p.state !== 'removed').map((p) => p.displayName),
+  );
+}
+
 /**
  * Adds (or re-invites) someone. Returns the participant, or a reason when that identity is already
- * in the conference or was removed by the owner (only the owner can bring them back).
+ * in the conference, was removed by the owner (only the owner can bring them back), is a Parley
+ * bot, or the inviting participant has used up the invitation limits.
  */
 export function invite(
   conference: ConferenceFacts,
   roster: ParticipantFacts[],
-  invitee: { network: Network; address: string; displayName?: string },
+  invitee: { network: Network; address: string; displayName?: string; isBot?: boolean },
   invitedBy: ParticipantFacts | null,
   b: DecisionBuilder = new DecisionBuilder(),
+  policy: InvitationPolicy = NO_INVITATION_LIMITS,
 ): { decision: Decision; participant?: ParticipantFacts; refusal?: string } {
   const address = normalizeAddress(invitee.network, invitee.address);
+  if (invitee.isBot || policy.isBotAddress(invitee.network, address)) {
+    return {
+      decision: b.decision,
+      refusal: `${address} (${invitee.network}) is a Parley conference bot; bots cannot be invited.`,
+    };
+  }
+  if (invitedBy) {
+    const mine = roster.filter((p) => p.invitedBy?.participantId === invitedBy.id).length;
+    if (mine >= policy.perParticipant) {
+      return {
+        decision: b.decision,
+        refusal: `You have invited ${mine} people, the most one participant may invite here; ask the owner of "${conference.name}" to invite more.`,
+      };
+    }
+    const byParticipants = roster.filter((p) => p.invitedBy !== null).length;
+    if (byParticipants >= policy.byParticipants) {
+      return {
+        decision: b.decision,
+        refusal: `"${conference.name}" has reached its limit of ${policy.byParticipants} invitations by participants; ask its owner to invite more.`,
+      };
+    }
+  }
   let p = findParticipant(roster, invitee.network, address);
   if (p && p.state !== 'left' && !(p.state === 'removed' && invitedBy === null)) {
     const refusal =
@@ -202,13 +275,13 @@ export function invite(
     p.state = 'invited';
     p.invitedBy = invitedBy ? inviterOf(invitedBy) : null;
     p.leftAt = null;
-    if (invitee.displayName) p.displayName = invitee.displayName;
+    if (invitee.displayName) p.displayName = displayNameFor(roster, address, invitee.displayName, p);
   } else {
     p = {
       id: null,
       network: invitee.network,
       address,
-      displayName: invitee.displayName ?? defaultDisplayName(address),
+      displayName: displayNameFor(roster, address, invitee.displayName),
       state: 'invited',
       invitedBy: invitedBy ? inviterOf(invitedBy) : null,
       joinedAt: null,
@@ -313,6 +386,10 @@ export function decideInbound(
   if (inbound.body.trim() === '') return b.decision;
   const sender = findParticipant(roster, from.network, from.address);
   const parsed = parseCommand(inbound.body);
+  if (parsed.kind === 'text' && isTooLong(parsed.text) && sender && IN_CONFERENCE.has(sender.state)) {
+    b.send(from, tooLongReply(parsed.text));
+    return b.decision;
+  }
   if (parsed.kind === 'invalid') {
     b.send(from, parsed.reply);
     return b.decision;
@@ -444,7 +521,8 @@ function runCommand(
       b.send(from, 'Resumed: you receive messages again.');
       return;
     case 'list': {
-      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender));
+      const unverified = options.unverifiedNetworks;
+      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender, unverified));
       const presence = options.lookups?.presence;
       if (!presence) {
         return b.send(from, 'Presence is not available right now; /list shows every participant.');
@@ -452,13 +530,14 @@ function runCommand(
       return b.send(
         from,
         command.filter === 'status'
-          ? listStatusText(conference, roster, sender, presence)
-          : listActiveText(conference, roster, sender, presence),
+          ? listStatusText(conference, roster, sender, presence, unverified)
+          : listActiveText(conference, roster, sender, presence, unverified),
       );
     }
     case 'invite': {
       if (!inConference) return b.send(from, notIn);
-      const result = invite(conference, roster, command, sender, b);
+      const invitee = { ...command, isBot: options.lookups?.inviteeIsBot ?? false };
+      const result = invite(conference, roster, invitee, sender, b, options.invitations);
       b.send(from, result.refusal ?? `Invited ${label(result.participant!)}.`);
       return;
     }
@@ -499,7 +578,7 @@ function join(
       id: null,
       network: from.network,
       address: from.address,
-      displayName: displayName?.trim() || defaultDisplayName(from.address),
+      displayName: displayNameFor(roster, from.address, displayName),
       state: 'invited',
       invitedBy: null,
       joinedAt: null,
@@ -522,9 +601,19 @@ function join(
   b.notify(roster, `${label(sender)} joined.`, sender);
 }
 
-function listText(conference: ConferenceFacts, roster: ParticipantFacts[], asker: ParticipantFacts): string {
+/** `alice (irc, unverified)` in lists, for a network whose participants cannot prove who they are. */
+function listLabel(p: ParticipantFacts, unverified: ReadonlySet<Network> | undefined): string {
+  return unverified?.has(p.network) ? `${p.displayName} (${p.network}, unverified)` : label(p);
+}
+
+function listText(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  asker: ParticipantFacts,
+  unverified?: ReadonlySet<Network>,
+): string {
   const shown = roster.filter((p) => p.state !== 'removed');
-  const lines = shown.map((p) => `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}`);
+  const lines = shown.map((p) => `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}`);
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
 
@@ -547,12 +636,13 @@ function listStatusText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const shown = roster.filter((p) => p.state !== 'removed');
   const lines = shown.map((p) => {
     const info = presenceOf(presence, p);
     const status = info.status?.trim() ? ` — "${info.status.trim()}"` : '';
-    return `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
+    return `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
   });
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
@@ -563,10 +653,12 @@ function listActiveText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const active = roster.filter((p) => p.state === 'joined' && presenceOf(presence, p).presence !== 'offline');
   const lines = active.map(
-    (p) => `${label(p)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
+    (p) =>
+      `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
   );
   return [`Active participants of "${conference.name}" (${active.length}):`, ...lines].join('\n');
 }

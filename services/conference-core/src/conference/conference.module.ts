@@ -14,6 +14,7 @@ import { TTL_CHECK_MS, TtlScheduler } from '../ttl/ttl.scheduler.js';
 import { BotDirectoryService } from './bot-directory.service.js';
 import { ConferenceController } from './conference.controller.js';
 import { BOT_SUFFIX, ConferenceStore } from './conference.store.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS, invitationPolicy } from './invitation-policy.js';
 import { InboundService } from './inbound.service.js';
 import { OwnerCommandsService } from './owner-commands.service.js';
 import { InboundConsumer } from './inbound.consumer.js';
@@ -22,7 +23,15 @@ export interface ConferenceModuleOptions {
   botSuffix: string;
   offlineQueueNetworks: ReadonlySet<Network>;
   offlineQueueCap: number;
+  /** Networks whose participants cannot prove who they are (shown as unverified). */
+  unverifiedNetworks: ReadonlySet<Network>;
   ttlCheckMs: number;
+  invitations: {
+    xmppComponentDomain: string;
+    ircPoolNick: string;
+    perParticipant: number;
+    byParticipants: number;
+  };
 }
 
 @Module({})
@@ -39,6 +48,8 @@ export class ConferenceModule {
         { provide: BOT_SUFFIX, useValue: options.botSuffix },
         { provide: OFFLINE_QUEUE, useValue: offlineQueue },
         { provide: TTL_CHECK_MS, useValue: options.ttlCheckMs },
+        { provide: UNVERIFIED_NETWORKS, useValue: options.unverifiedNetworks },
+        { provide: INVITATION_POLICY, useValue: invitationPolicy(options.invitations) },
         ConferenceStore,
         OwnerCommandsService,
         BotDirectoryService,

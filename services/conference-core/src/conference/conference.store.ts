@@ -27,6 +27,7 @@ import { shouldQueue } from '../offline/offline-rules.js';
 import { enqueue, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
+import { conferenceIdsForNick } from './invitation-policy.js';
 import {
   presenceKey,
   type ConferenceFacts,
@@ -136,6 +137,33 @@ export class ConferenceStore {
     return this.dataSource
       .getRepository(ParticipantEntity)
       .find({ where: { conferenceId }, order: { invitedAt: 'ASC', address: 'ASC' } });
+  }
+
+  /**
+   * Whether an address is a stranger to a conference: there is no such conference, it is not
+   * running, or the address is not a participant (or was removed).
+   */
+  async isStranger(conferenceId: string, network: Network, address: string): Promise<boolean> {
+    const [row] = (await this.dataSource.query(
+      `SELECT c.state AS conference_state, p.state AS participant_state FROM conference c
+         LEFT JOIN participant p ON p.conference_id = c.id AND p.network = $2 AND p.address = $3
+        WHERE c.id = $1`,
+      [conferenceId, network, normalizeAddress(network, address)],
+    )) as Array<{ conference_state: string; participant_state: string | null }>;
+    if (!row || row.conference_state !== 'active') return true;
+    return row.participant_state === null || row.participant_state === 'removed';
+  }
+
+  /** Whether an IRC nick is the bot of one of this deployment's conferences. */
+  async isConferenceBotNick(nick: string): Promise<boolean> {
+    const { exact, headTail } = conferenceIdsForNick(nick);
+    const rows = (await this.dataSource.query(
+      `SELECT 1 FROM conference
+        WHERE id = ANY($1::text[]) OR ($2::text IS NOT NULL AND id LIKE $2 || '%' AND id LIKE '%-' || $3)
+        LIMIT 1`,
+      [exact, headTail?.[0] ?? null, headTail?.[1] ?? null],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** The identities of a conference (not removed), for presence look-ups. */

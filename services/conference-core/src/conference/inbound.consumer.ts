@@ -80,7 +80,11 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     clearInterval(this.timer);
     await this.rebalancing;
-    await Promise.all(this.partitions.map((p) => this.release(p)));
+    // Consumers stop side by side; the locks' one session is then asked one query at a time.
+    const consumers = [...this.owned.values()];
+    await Promise.all(consumers.map((c) => c.stop()));
+    for (const partition of this.partitions) await this.unlock(partition);
+    this.owned.clear();
     await this.locks?.release().catch(() => undefined);
   }
 
@@ -146,9 +150,10 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
         laneOf: (event: ImInboundV1) => event.conferenceId,
         maxAckPending: IN_FLIGHT_PER_PARTITION,
         resetToAckFloor: true,
-        // A message that fails for a reason of its own is retried a few times, then dead-lettered;
-        // only its conference waits meanwhile. A database outage is waited out.
+        // A message that fails for a reason of its own is retried a few times, then dead-lettered
+        // and its sender told; only its conference waits meanwhile. A database outage is waited out.
         maxDeliver: 5,
+        onDeadLetter: (event: ImInboundV1) => this.inbound.tellSenderNotProcessed(event),
       });
       this.owned.set(partition, consumer);
       logger().info({ partition, partitions: this.partitions }, 'took over an inbound partition');

@@ -1,36 +1,49 @@
 /**
- * What a participant (or a stranger) sends to a bot: one inbound IM event, applied exactly once —
- * look up what a command needs from other services (no lock held while waiting), then load the
- * conference locked → decide (conference-rules.ts) → record, with the inbox claim in the same
- * transaction.
+ * What a participant (or a stranger) sends to a bot: one inbound IM event, applied exactly once.
+ * Strangers are answered within a budget (reply-budget.ts) and never cost a look-up; for
+ * participants, what a command needs from other services is asked first (no lock held while
+ * waiting); then load the conference locked → decide (conference-rules.ts) → record, with the inbox
+ * claim in the same transaction.
  */
-import { Injectable } from '@nestjs/common';
-import { RpcClient } from '@parley/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   archiveHistoryCommandRpc,
   archiveSearchCommandRpc,
   conferenceIdSchema,
   consumers,
+  newEnvelope,
   normalizeAddress,
+  streams,
+  subjects,
+  type ImDeliveryV2,
   type ImInboundV1,
+  type Network,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { parseCommand } from '../commands/parse-command.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
-import { decideInbound, type CommandLookups } from './conference-rules.js';
+import { decideInbound, type CommandLookups, type InvitationPolicy } from './conference-rules.js';
 import { ConferenceStore } from './conference.store.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
+import { ReplyBudget } from './reply-budget.js';
 
 /** The archive answers the bot's /history and /search; the conference's lane waits for it. */
 const ARCHIVE_TIMEOUT_MS = 5_000;
 
 @Injectable()
 export class InboundService {
+  private readonly budget = new ReplyBudget();
+
   constructor(
     private readonly store: ConferenceStore,
     private readonly relay: OutboxRelay,
     private readonly rpc: RpcClient,
+    private readonly bus: JetStreamBus,
     private readonly presenceLookup: PresenceLookup,
+    @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   async handleInbound(inbound: ImInboundV1): Promise<void> {
@@ -42,8 +55,21 @@ export class InboundService {
       );
       return;
     }
-    // A redelivery simply asks again.
-    const lookups = await this.lookupsFor(inbound);
+    let lookups: CommandLookups = {};
+    if (inbound.kind === 'message') {
+      if (await this.store.isStranger(inbound.conferenceId, inbound.network, inbound.from)) {
+        if (!this.budget.allowStranger(inbound.conferenceId, `${inbound.network}:${inbound.from}`)) {
+          logger().debug(
+            { conferenceId: inbound.conferenceId, from: inbound.from },
+            'stranger over the reply budget: ignored',
+          );
+          return;
+        }
+      } else {
+        // A redelivery simply asks again.
+        lookups = await this.lookupsFor(inbound);
+      }
+    }
     await this.store.transaction(async (tx) => {
       if (!(await this.store.claim(tx, consumers.conferenceCoreInbound, inbound.id))) return;
       const loaded = await this.store.loadLocked(tx, inbound.conferenceId);
@@ -51,13 +77,36 @@ export class InboundService {
         now: new Date(),
         isOwnerContact: false, // owner contacts arrive with the contact-import issue
         lookups,
+        invitations: this.invitations,
+        unverifiedNetworks: this.unverifiedNetworks,
       });
       await this.store.record(tx, loaded, inbound.conferenceId, decision, inbound.id);
     });
     this.relay.kick();
   }
 
-  /** What /history, /search, /list status and /list active need from the archive or presence. */
+  /**
+   * After an inbound message was dead-lettered (it could not be processed): the sender is told, on
+   * the bus directly — the database may be what failed.
+   */
+  async tellSenderNotProcessed(inbound: ImInboundV1): Promise<void> {
+    if (inbound.kind !== 'message' || !conferenceIdSchema.safeParse(inbound.conferenceId).success) return;
+    const notice: ImDeliveryV2 = {
+      ...newEnvelope(),
+      deliveryId: `${inbound.id}#not-processed`,
+      network: inbound.network,
+      conferenceId: inbound.conferenceId,
+      botName: this.store.botName(inbound.conferenceId),
+      kind: 'message',
+      body: 'Sorry, your message could not be processed and was not relayed. Please try again later.',
+      recipients: [normalizeAddress(inbound.network, inbound.from)],
+    };
+    await this.bus.publish(streams.imOutbound(), subjects.imOutbound(inbound.network), notice, {
+      msgId: notice.deliveryId,
+    });
+  }
+
+  /** What /history, /search, /list status|active and /invite need from the archive, presence or the store. */
   private async lookupsFor(inbound: ImInboundV1): Promise<CommandLookups> {
     if (inbound.kind !== 'message') return {};
     const parsed = parseCommand(inbound.body);
@@ -102,6 +151,12 @@ export class InboundService {
         const identities = await this.store.identities(conferenceId);
         return { presence: identities.length > 0 ? await this.presenceLookup.query(identities) : new Map() };
       }
+      case 'invite':
+        return {
+          inviteeIsBot:
+            command.network === 'irc' &&
+            (await this.store.isConferenceBotNick(command.address.split('@')[0]!)),
+        };
       default:
         return {};
     }

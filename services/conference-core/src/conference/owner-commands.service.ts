@@ -4,7 +4,7 @@
  * load (locked) → decide (conference-rules.ts) → record, in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@parley/bus';
 import {
   addressError,
@@ -14,6 +14,7 @@ import {
   type AddParticipantsResponse,
   type ConferenceView,
   type CreateConferenceRequest,
+  type Network,
   type ParticipantView,
   type UpdateConferenceRequest,
 } from '@parley/contracts';
@@ -28,9 +29,11 @@ import {
   removeParticipant,
   startConference,
   type Decision,
+  type InvitationPolicy,
   type ParticipantFacts,
 } from './conference-rules.js';
 import { ConferenceStore, conferenceNotFound, toFacts, type Loaded } from './conference.store.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,6 +43,8 @@ export class OwnerCommandsService {
     private readonly store: ConferenceStore,
     private readonly relay: OutboxRelay,
     private readonly presenceLookup: PresenceLookup,
+    @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   async create(request: CreateConferenceRequest): Promise<ConferenceView> {
@@ -119,6 +124,14 @@ export class OwnerCommandsService {
   }
 
   async addParticipants(request: AddParticipantsRequest): Promise<AddParticipantsResponse> {
+    // IRC bot nicks are known by the conference ids: asked before the transaction.
+    const botNicks = new Set<string>();
+    for (const item of request.participants) {
+      const nick = item.address.trim().split('@')[0]!;
+      if (item.network.trim().toLowerCase() === 'irc' && (await this.store.isConferenceBotNick(nick))) {
+        botNicks.add(nick.toLowerCase());
+      }
+    }
     const result = await this.change(
       request.ownerId,
       request.conferenceId,
@@ -164,8 +177,11 @@ export class OwnerCommandsService {
               network: network.data,
               address,
               ...(item.displayName ? { displayName: item.displayName } : {}),
+              isBot: network.data === 'irc' && botNicks.has(address.split('@')[0]!.toLowerCase()),
             },
             null,
+            undefined,
+            this.invitations,
           );
           if (outcome.refusal) return fail('address', 'conflict', outcome.refusal);
           merge(decision, outcome.decision);
@@ -174,7 +190,7 @@ export class OwnerCommandsService {
         return {
           decision,
           result: () => ({
-            added: added.map((p) => participantView(entity.id, p, rows.get(p)?.invitedAt)),
+            added: added.map((p) => this.participantView(entity.id, p, rows.get(p)?.invitedAt)),
             errors,
           }),
         };
@@ -192,7 +208,7 @@ export class OwnerCommandsService {
       const p = UUID.test(participantId) ? roster.find((r) => r.id === participantId) : undefined;
       if (!p) throw new DomainError('not-found', `participant ${participantId} not found`, 'participantId');
       const decision = removeParticipant(facts, roster, p, new Date());
-      return { decision, result: () => participantView(entity.id, p, rows.get(p)?.invitedAt) };
+      return { decision, result: () => this.participantView(entity.id, p, rows.get(p)?.invitedAt) };
     });
     return result();
   }
@@ -210,7 +226,7 @@ export class OwnerCommandsService {
         : null;
     return {
       participants: rows.map((row) => ({
-        ...participantView(entity.id, toFacts(row), row.invitedAt),
+        ...this.participantView(entity.id, toFacts(row), row.invitedAt),
         presence: presence?.get(presenceKey(row))?.presence ?? null,
       })),
     };
@@ -240,6 +256,28 @@ export class OwnerCommandsService {
     return result;
   }
 
+  private participantView(
+    conferenceId: string,
+    p: ParticipantFacts,
+    invitedAt = new Date(),
+  ): ParticipantView {
+    return {
+      id: p.id!,
+      conferenceId,
+      network: p.network,
+      address: p.address,
+      displayName: p.displayName,
+      state: p.state,
+      invitedBy: p.invitedBy,
+      invitedAt: invitedAt.toISOString(),
+      joinedAt: p.joinedAt?.toISOString() ?? null,
+      leftAt: p.leftAt?.toISOString() ?? null,
+      messageCount: p.messageCount,
+      presence: null,
+      verified: !this.unverifiedNetworks.has(p.network),
+    };
+  }
+
   private conferenceView(entity: ConferenceEntity, participantCount: number): ConferenceView {
     return {
       id: entity.id,
@@ -258,23 +296,6 @@ export class OwnerCommandsService {
       terminatedAt: entity.terminatedAt?.toISOString() ?? null,
     };
   }
-}
-
-function participantView(conferenceId: string, p: ParticipantFacts, invitedAt = new Date()): ParticipantView {
-  return {
-    id: p.id!,
-    conferenceId,
-    network: p.network,
-    address: p.address,
-    displayName: p.displayName,
-    state: p.state,
-    invitedBy: p.invitedBy,
-    invitedAt: invitedAt.toISOString(),
-    joinedAt: p.joinedAt?.toISOString() ?? null,
-    leftAt: p.leftAt?.toISOString() ?? null,
-    messageCount: p.messageCount,
-    presence: null,
-  };
 }
 
 function emptyDecision(): Decision {

@@ -39,12 +39,17 @@ export type SayResult = 'accepted' | 'no-such-nick';
 interface PendingSay {
   target: string;
   noSuchNick: boolean;
+  /** Lines + PING this say() queued on the connection. */
+  commands: number;
   resolve: (result: SayResult) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
 
 const lower = (nick: string) => nick.toLowerCase();
+
+/** How long a flood-controlled server may take per queued command (ngircd's default penalty: 1 s). */
+const LINE_PACE_MS = 1_000;
 
 /**
  * Servers (a dot in the name) and network services (NickServ, ChanServ, …) are not participants;
@@ -62,6 +67,8 @@ export class BotConnection {
   private readonly reconnector: Reconnector;
   private readonly pending = new Map<string, PendingSay>();
   private pings = 0;
+  /** Commands written and not yet answered (see say()). */
+  private queuedCommands = 0;
   /** Nicks whose presence is watched (lower case) → last state reported. */
   private readonly watched = new Map<string, PresenceShow | undefined>();
   private useMonitor = false;
@@ -146,12 +153,19 @@ export class BotConnection {
     if (!client || !this.registered) throw new Error(`IRC bot ${this.name} is not connected`);
     const lines = splitForIrc(text, privmsgTextBytes(client.user.nick, `~${client.user.username}`, nick));
     const token = `parley-${++this.pings}`;
+    // A flood-controlled server takes about a line a second once the burst is spent: the answer
+    // may come only after every line queued ahead on this connection, so the wait grows with them
+    // (a fixed timeout made long messages time out and be sent again, whole).
+    const commands = lines.length + 1;
+    this.queuedCommands += commands;
+    const timeoutMs = this.server.replyTimeoutMs + this.queuedCommands * LINE_PACE_MS;
     const result = new Promise<SayResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
-        reject(new Error(`IRC server did not answer within ${this.server.replyTimeoutMs} ms`));
-      }, this.server.replyTimeoutMs);
-      this.pending.set(token, { target: lower(nick), noSuchNick: false, resolve, reject, timer });
+        this.queuedCommands -= commands;
+        reject(new Error(`IRC server did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(token, { target: lower(nick), noSuchNick: false, commands, resolve, reject, timer });
     });
     for (const line of lines) client.say(nick, line);
     client.ping(token);
@@ -290,6 +304,7 @@ export class BotConnection {
     const say = token ? this.pending.get(token) : undefined;
     if (!say || !token) return;
     this.pending.delete(token);
+    this.queuedCommands -= say.commands;
     clearTimeout(say.timer);
     say.resolve(say.noSuchNick ? 'no-such-nick' : 'accepted');
   }
@@ -327,5 +342,6 @@ export class BotConnection {
       say.reject(error);
     }
     this.pending.clear();
+    this.queuedCommands = 0;
   }
 }

@@ -87,6 +87,7 @@ export class IrcAdapter implements NetworkAdapter {
 
   async deliver(delivery: ImDeliveryV1): Promise<void> {
     const nick = this.recipientNick(delivery.to);
+    if (this.isOwnBot(nick)) throw new UndeliverableError(`${nick} is a Parley bot: bots never talk to bots`);
     switch (delivery.kind) {
       case 'message': {
         const bot = await this.readyBot(delivery);
@@ -177,6 +178,7 @@ export class IrcAdapter implements NetworkAdapter {
       this.options,
       {
         privateMessage: (from, text, isAction) => {
+          if (this.isOwnBot(from)) return; // bots never answer bots
           const body = this.bodyOf(text, isAction);
           if (body) this.publishMessage(conferenceId, from, body);
         },
@@ -193,6 +195,7 @@ export class IrcAdapter implements NetworkAdapter {
       this.options,
       {
         privateMessage: (from, text, isAction) => {
+          if (this.isOwnBot(from)) return; // bots never answer bots
           const body = this.bodyOf(text, isAction);
           if (!body) return;
           this.routing = this.routing
@@ -204,6 +207,14 @@ export class IrcAdapter implements NetworkAdapter {
         presence: (nick, show, status) => this.reportPresence(nick, show, status),
       },
     );
+  }
+
+  /** Whether a nick is one of this gateway's own bots (or the pool bot's nick). */
+  private isOwnBot(nick: string): boolean {
+    const key = nick.toLowerCase();
+    if (key === this.options.poolNick.toLowerCase()) return true;
+    for (const bot of this.bots.values()) if (bot.nick?.toLowerCase() === key) return true;
+    return false;
   }
 
   private reportPresence(nick: string, show: PresenceShow, status: string | undefined): void {

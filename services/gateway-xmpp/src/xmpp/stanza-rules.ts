@@ -12,7 +12,18 @@ export const NS = {
   vcard: 'vcard-temp',
   ping: 'urn:xmpp:ping',
   stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+  /**
+   * Marks every message a Parley bot sends (`<parley-bot xmlns=…/>`): a Parley bot of any
+   * deployment never answers a message carrying it, so two bots cannot keep each other talking.
+   */
+  parleyBot: 'urn:parley:bot:0',
 } as const;
+
+/** Whether a sender is a bot of this component (the domain itself or anything on it). */
+export function isFromComponent(from: string, domain: string): boolean {
+  const host = bareJid(from).split('@').pop()!.toLowerCase();
+  return host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`);
+}
 
 export type BotTarget =
   | { kind: 'bot'; conferenceId: string; jid: string }

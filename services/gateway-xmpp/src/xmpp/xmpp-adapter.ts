@@ -15,6 +15,7 @@ import {
   botJid,
   cleanBody,
   inboundId,
+  isFromComponent,
   parseTarget,
   presenceShow,
   resourceOf,
@@ -118,7 +119,12 @@ export class XmppAdapter implements NetworkAdapter {
     switch (delivery.kind) {
       case 'message':
         await this.send(
-          xml('message', { from, to, type: 'chat' }, xml('body', {}, xmlSafe(delivery.body ?? ''))),
+          xml(
+            'message',
+            { from, to, type: 'chat' },
+            xml('body', {}, xmlSafe(delivery.body ?? '')),
+            xml('parley-bot', { xmlns: NS.parleyBot }),
+          ),
         );
         return;
       case 'authorization-request':
@@ -146,9 +152,14 @@ export class XmppAdapter implements NetworkAdapter {
 
   /** Fire-and-forget answer from the adapter itself (malformed input); logged if it fails. */
   private reply(from: string, to: string, body: string): void {
-    this.send(xml('message', { from, to, type: 'chat' }, xml('body', {}, body))).catch((error: unknown) =>
-      logger().warn({ err: error, to }, 'could not answer a stanza'),
-    );
+    this.send(
+      xml(
+        'message',
+        { from, to, type: 'chat' },
+        xml('body', {}, body),
+        xml('parley-bot', { xmlns: NS.parleyBot }),
+      ),
+    ).catch((error: unknown) => logger().warn({ err: error, to }, 'could not answer a stanza'));
   }
 
   private onStanza(stanza: Element): void {
@@ -162,6 +173,9 @@ export class XmppAdapter implements NetworkAdapter {
     if (type !== 'chat' && type !== 'normal') return;
     const body = stanza.getChildText('body');
     if (body === null || !from) return; // chat states, receipts, …
+    // Bots never answer bots: not our own (a bot invited to a conference would answer itself
+    // forever), nor another Parley deployment's.
+    if (isFromComponent(from, this.options.domain) || stanza.getChild('parley-bot', NS.parleyBot)) return;
     const target = parseTarget(to, this.options.domain);
     const botAddress = bareJid(to) || this.options.domain;
     if (target.kind === 'domain') {
@@ -205,7 +219,7 @@ export class XmppAdapter implements NetworkAdapter {
 
   private onPresence(stanza: Element): void {
     const { from = '', to = '', type } = stanza.attrs as Record<string, string | undefined>;
-    if (!from || type === 'error') return;
+    if (!from || type === 'error' || isFromComponent(from, this.options.domain)) return;
     const target = parseTarget(to, this.options.domain);
     if (type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') {
       if (target.kind !== 'bot') return;
