@@ -15,6 +15,7 @@ import {
   STREAM_PROVISIONER,
   accountsRpc,
   conferencesRpc,
+  contactSubjects,
   inboxPrefix,
   rpcSubject,
   consumers,
@@ -223,6 +224,27 @@ describe('NATS permissions generated from the contracts', () => {
     await waitFor('the refused default inbox', () =>
       gateway.violations.find((v) => v.operation === 'subscription' && v.subject.startsWith('_INBOX.')),
     );
+  });
+
+  it("carries an import's progress from contact-import to api-gateway, and to no other service", async () => {
+    const subject = contactSubjects.importEvents('0196f0c4-0000-7000-8000-000000000001');
+    const api = await connectAs('api-gateway');
+    const received: string[] = [];
+    api.nc.subscribe(contactSubjects.importEventsAll(), {
+      callback: (_e, msg) => {
+        received.push(msg.string());
+      },
+    });
+    const gateway = await connectAs('gateway-xmpp');
+    gateway.nc.subscribe(contactSubjects.importEventsAll());
+    await gateway.violated('subscription', contactSubjects.importEventsAll());
+    await api.nc.flush();
+    const importer = await connectAs('contact-import');
+    importer.nc.publish(subject, 'step 1');
+    await importer.nc.flush();
+    await waitFor('api-gateway to receive the progress step', () => received.includes('step 1'));
+    expect(importer.violations).toEqual([]);
+    expect(api.violations).toEqual([]);
   });
 
   it('lets archive consume its durable but not create consumers on other streams', async () => {

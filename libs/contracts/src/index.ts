@@ -13,3 +13,4 @@ export * from './archive.v1.js';
 export * from './presence.v1.js';
 export * from './owners.v1.js';
 export * from './permissions.js';
+export * from './contacts.v1.js';

@@ -15,6 +15,7 @@
 import { accountsRpc } from './accounts.v1.js';
 import { archiveHistoryCommandRpc, archiveSearchCommandRpc } from './archive.v1.js';
 import { conferencesRpc } from './conferences.v1.js';
+import { contactSubjects } from './contacts.v1.js';
 import type { Network } from './networks.js';
 import { NETWORKS } from './networks.js';
 import { ownerConsumers, ownerSubjects } from './owners.v1.js';
@@ -68,6 +69,8 @@ export interface BusNeeds {
   calls: RpcCall[];
   /** KV buckets it reads and writes. */
   kv: () => string[];
+  /** Core NATS subjects it subscribes to beyond its own RPCs (e.g. import progress for SSE). */
+  subscribes?: () => string[];
   /**
    * Whether it may ask accounts for an owner's decrypted IM credentials (it logs in as the owner):
    * everyone else is denied that one subject even when it may call accounts.
@@ -99,10 +102,11 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     // recently, whose tokens it refuses at once.
     reads: () => [streams.confEvents().name, streams.presenceChanges().name, streams.ownerEvents().name],
     // The owners' REST front door: it proxies those services' owner requests (accounts' credential
-    // request excepted, see `imCredentials`). Contact import and presence join when their
-    // endpoints do.
-    calls: ['accounts', 'conference-core', 'archive'],
+    // request excepted, see `imCredentials`). Presence joins when its endpoints do.
+    calls: ['accounts', 'contact-import', 'conference-core', 'archive'],
     kv: () => [],
+    // Import progress (core NATS, published by contact-import) for GET imports/{id}/events.
+    subscribes: () => [contactSubjects.importEventsAll()],
   },
   accounts: {
     // The fact that an owner deleted their account (conference-core and archive act on it).
@@ -113,7 +117,8 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     kv: () => [],
   },
   'contact-import': {
-    publishes: () => [],
+    // Import progress on core NATS (not a stream).
+    publishes: () => [contactSubjects.importEventsAll()],
     durables: () => [],
     reads: () => [],
     // The one path to owners' IM credentials: it reads them to import contacts through a gateway.
@@ -219,6 +224,7 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
     // replies, JetStream API answers and pulled messages): never another service's replies.
     subjects.rpc(service, '>'),
     `${inboxPrefix(service)}.>`,
+    ...(needs.subscribes?.() ?? []),
   ]);
   for (const { stream, durable } of needs.durables()) {
     const name = stream().name;

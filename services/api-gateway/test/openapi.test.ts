@@ -43,12 +43,17 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['get', '/api/v1/conferences/{id}/history', false],
   ['get', '/api/v1/conferences/{id}/history/export', false],
   ['get', '/api/v1/conferences/{id}/events', false],
+  ['post', '/api/v1/im-accounts/{id}/imports', false],
+  ['get', '/api/v1/imports/{id}', false],
+  ['get', '/api/v1/imports/{id}/events', false],
+  ['get', '/api/v1/contacts', false],
 ];
 
 /** Endpoints whose success body is not JSON: [method, path, media type]; the schema describes one line. */
 const STREAMED: Array<[string, string, string]> = [
   ['get', '/api/v1/conferences/{id}/history/export', 'application/x-ndjson'],
   ['get', '/api/v1/conferences/{id}/events', 'text/event-stream'],
+  ['get', '/api/v1/imports/{id}/events', 'text/event-stream'],
 ];
 
 let stack: Stack;

@@ -258,8 +258,8 @@ export interface paths {
         get: operations["participantsList"];
         put?: never;
         /**
-         * Invite people by network and address
-         * @description Each entry is checked on its own: the valid ones are added, each rejected one is reported in `errors` with its index, field (`participants.<i>.address`) and reason. 201 when every entry was added; 200 (same body) when some were rejected — a 207-like answer, so check `errors`. Invitees of an active conference get the bot’s contact request at once.
+         * Invite people by network and address, or saved contacts by id
+         * @description Send `{participants:[{network,address}]}` or `{contactIds:[…]}` (ids from GET /contacts). Each entry is checked on its own: the valid ones are added, each rejected one is reported in `errors` with its index, field (`participants.<i>.address` or `contactIds.<i>`) and reason (a contact id that is not one of my saved contacts: `not-found`). 201 when every entry was added; 200 (same body) when some were rejected — a 207-like answer, so check `errors`. Invitees of an active conference get the bot’s contact request at once.
          */
         post: operations["participantsAdd"];
         delete?: never;
@@ -357,6 +357,86 @@ export interface paths {
          * @description Each fact of the conference as it happens — messages, invitations, joins, leaves, pauses, start, end — as one SSE event: `event:` is its `type`, `id:` its `seq`, `data:` the fact as JSON (the same shape the archive exports). Presence changes of its participants come as `event: presence` without an id. To resume after a disconnect, send `Last-Event-ID` with the last id received: the facts after it follow, once each, in order (`0` replays every fact the bus still holds, 30 days); without it the feed starts with the next fact. A comment line (`: keep-alive`) is sent when nothing else has been for a while.
          */
         get: operations["liveFeedEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im-accounts/{id}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import the contact list of one of my IM accounts
+         * @description Answers the queued import job at once (202); follow it with GET /imports/{id} or its events. The service logs in to the network as the account (XMPP: a second session, the owner’s own client stays connected), reads the contact list with names and groups, and saves it: a re-import updates the saved list (added, changed, removed) and never duplicates it. A network without contact lists (IRC) or a wrong password ends the job as `failed` with a reason, not as an error of this request. 409 when an import of the account is still running.
+         */
+        post: operations["accountImportsStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my imports: state, progress, counts or the reason it failed
+         * @description `state` is queued → running → done (with `counts`: added, changed, removed, unchanged) or failed (with `failure`: a code and a message such as "wrong password", "server unreachable", "not supported: IRC has no contact lists").
+         */
+        get: operations["importsGet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow an import as it runs (server-sent events)
+         * @description Every step of the import as one SSE event — `start` (logging in), `progress` (contacts read, then saved), `end` (done or failed) — with `id:` its sequence number and `data:` the step with the job as it stands after it. Steps that happened before the request come first, so a late client misses nothing; the stream ends after `end`.
+         */
+        get: operations["importsEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My saved contacts (filled by imports)
+         * @description `network` and `group` (exact group name) narrow the list; `q` matches part of the address or the name, case-insensitively. Sorted by name (or address). At most `limit` contacts (default 1000).
+         */
+        get: operations["contactsList"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1794,16 +1874,17 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    participants: {
+                    participants?: {
                         network: string;
                         address: string;
                         displayName?: string;
                     }[];
+                    contactIds?: string[];
                 };
             };
         };
         responses: {
-            /** @description Invite people by network and address */
+            /** @description Invite people by network and address, or saved contacts by id */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1837,11 +1918,12 @@ export interface operations {
                         errors: {
                             index: number;
                             field: string;
-                            network: string;
-                            address: string;
+                            network?: string;
+                            address?: string;
                             /** @enum {string} */
-                            code: "validation-failed" | "conflict";
+                            code: "validation-failed" | "conflict" | "not-found";
                             message: string;
+                            contactId?: string;
                         }[];
                     };
                 };
@@ -2466,6 +2548,426 @@ export interface operations {
             };
             /** @description unavailable (type urn:parley:problem:unavailable) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accountImportsStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Import the contact list of one of my IM accounts */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        imAccountId: string;
+                        /** @enum {string} */
+                        network: "xmpp" | "irc";
+                        address: string;
+                        /** @enum {string} */
+                        state: "queued" | "running" | "done" | "failed";
+                        contactsRead: number;
+                        contactsSaved: number;
+                        counts: {
+                            added: number;
+                            changed: number;
+                            removed: number;
+                            unchanged: number;
+                        } | null;
+                        failure: {
+                            /** @enum {string} */
+                            code: "wrong-password" | "server-unreachable" | "not-supported" | "account-not-found" | "interrupted" | "internal";
+                            message: string;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                    };
+                };
+            };
+            /** @description validation-failed (type urn:parley:problem:validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (type urn:parley:problem:unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found (type urn:parley:problem:not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict (type urn:parley:problem:conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal (type urn:parley:problem:internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importsGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of my imports: state, progress, counts or the reason it failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        imAccountId: string;
+                        /** @enum {string} */
+                        network: "xmpp" | "irc";
+                        address: string;
+                        /** @enum {string} */
+                        state: "queued" | "running" | "done" | "failed";
+                        contactsRead: number;
+                        contactsSaved: number;
+                        counts: {
+                            added: number;
+                            changed: number;
+                            removed: number;
+                            unchanged: number;
+                        } | null;
+                        failure: {
+                            /** @enum {string} */
+                            code: "wrong-password" | "server-unreachable" | "not-supported" | "account-not-found" | "interrupted" | "internal";
+                            message: string;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                    };
+                };
+            };
+            /** @description validation-failed (type urn:parley:problem:validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (type urn:parley:problem:unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found (type urn:parley:problem:not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal (type urn:parley:problem:internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importsEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Follow an import as it runs (server-sent events) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** Format: uuid */
+                        jobId: string;
+                        seq: number;
+                        /**
+                         * @description the import started: logging in
+                         * @constant
+                         */
+                        type: "start";
+                        job: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            imAccountId: string;
+                            /** @enum {string} */
+                            network: "xmpp" | "irc";
+                            address: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "done" | "failed";
+                            contactsRead: number;
+                            contactsSaved: number;
+                            counts: {
+                                added: number;
+                                changed: number;
+                                removed: number;
+                                unchanged: number;
+                            } | null;
+                            failure: {
+                                /** @enum {string} */
+                                code: "wrong-password" | "server-unreachable" | "not-supported" | "account-not-found" | "interrupted" | "internal";
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        };
+                        /** Format: date-time */
+                        occurredAt: string;
+                    } | {
+                        /** Format: uuid */
+                        jobId: string;
+                        seq: number;
+                        /**
+                         * @description contacts read, then saved, so far
+                         * @constant
+                         */
+                        type: "progress";
+                        job: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            imAccountId: string;
+                            /** @enum {string} */
+                            network: "xmpp" | "irc";
+                            address: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "done" | "failed";
+                            contactsRead: number;
+                            contactsSaved: number;
+                            counts: {
+                                added: number;
+                                changed: number;
+                                removed: number;
+                                unchanged: number;
+                            } | null;
+                            failure: {
+                                /** @enum {string} */
+                                code: "wrong-password" | "server-unreachable" | "not-supported" | "account-not-found" | "interrupted" | "internal";
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        };
+                        /** Format: date-time */
+                        occurredAt: string;
+                    } | {
+                        /** Format: uuid */
+                        jobId: string;
+                        seq: number;
+                        /**
+                         * @description done (with counts) or failed (with the reason)
+                         * @constant
+                         */
+                        type: "end";
+                        job: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            imAccountId: string;
+                            /** @enum {string} */
+                            network: "xmpp" | "irc";
+                            address: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "done" | "failed";
+                            contactsRead: number;
+                            contactsSaved: number;
+                            counts: {
+                                added: number;
+                                changed: number;
+                                removed: number;
+                                unchanged: number;
+                            } | null;
+                            failure: {
+                                /** @enum {string} */
+                                code: "wrong-password" | "server-unreachable" | "not-supported" | "account-not-found" | "interrupted" | "internal";
+                                message: string;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                        };
+                        /** Format: date-time */
+                        occurredAt: string;
+                    };
+                };
+            };
+            /** @description validation-failed (type urn:parley:problem:validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (type urn:parley:problem:unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found (type urn:parley:problem:not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal (type urn:parley:problem:internal) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contactsList: {
+        parameters: {
+            query?: {
+                network?: "xmpp" | "irc";
+                group?: string;
+                q?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My saved contacts (filled by imports) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            network: "xmpp" | "irc";
+                            address: string;
+                            name: string | null;
+                            groups: string[];
+                            /** Format: uuid */
+                            imAccountId: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation-failed (type urn:parley:problem:validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized (type urn:parley:problem:unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal (type urn:parley:problem:internal) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -174,6 +174,7 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
       { name: 'participants', description: 'who is invited to a conference, and their state' },
       { name: 'history', description: 'the archive of a conference: read, search, export' },
       { name: 'live feed', description: 'a conference as it happens (server-sent events)' },
+      { name: 'contacts', description: 'my saved contacts and the imports that fill them' },
     ],
     paths,
     components: {
