@@ -15,7 +15,7 @@
 import { accountsRpc } from './accounts.v1.js';
 import { archiveHistoryCommandRpc, archiveSearchCommandRpc } from './archive.v1.js';
 import { conferencesRpc } from './conferences.v1.js';
-import { contactSubjects } from './contacts.v1.js';
+import { contactSubjects, contactsRpc } from './contacts.v1.js';
 import type { Network } from './networks.js';
 import { NETWORKS } from './networks.js';
 import { ownerConsumers, ownerSubjects } from './owners.v1.js';
@@ -141,8 +141,15 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
       { stream: streams.ownerEvents, durable: ownerConsumers.conferenceCore },
     ],
     reads: () => [],
-    // The bot's /history and /search, and presence for /list status.
-    calls: [archiveHistoryCommandRpc, archiveSearchCommandRpc, presenceRpc.query],
+    // The bot's /history and /search, presence for /list status, and the owner's contacts for the
+    // `owner-contacts` join policy.
+    calls: [
+      archiveHistoryCommandRpc,
+      archiveSearchCommandRpc,
+      presenceRpc.query,
+      contactsRpc.isContact,
+      contactsRpc.ownersWithContact,
+    ],
     kv: () => [],
   },
   archive: {

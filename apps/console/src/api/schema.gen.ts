@@ -1372,6 +1372,12 @@ export interface operations {
                     joinPolicy?: "invite-only" | "owner-contacts" | "open";
                     /** @default null */
                     ownerImAccountId?: string | null;
+                    /** @default null */
+                    ownerIdentity?: {
+                        /** @enum {string} */
+                        network: "xmpp" | "irc";
+                        address: string;
+                    } | null;
                 };
             };
         };
@@ -1528,6 +1534,11 @@ export interface operations {
                     /** @enum {string} */
                     joinPolicy?: "invite-only" | "owner-contacts" | "open";
                     ownerImAccountId?: string | null;
+                    ownerIdentity?: {
+                        /** @enum {string} */
+                        network: "xmpp" | "irc";
+                        address: string;
+                    } | null;
                 };
             };
         };
@@ -1820,6 +1831,7 @@ export interface operations {
                             messageCount: number;
                             presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
                             verified: boolean;
+                            isOwner: boolean;
                         }[];
                     };
                 };
@@ -1914,6 +1926,7 @@ export interface operations {
                             messageCount: number;
                             presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
                             verified: boolean;
+                            isOwner: boolean;
                         }[];
                         errors: {
                             index: number;
@@ -2016,6 +2029,7 @@ export interface operations {
                         messageCount: number;
                         presence: ("busy" | "online" | "away" | "xa" | "offline") | null;
                         verified: boolean;
+                        isOwner: boolean;
                     };
                 };
             };

@@ -102,16 +102,21 @@ export class ConferenceStore {
     return this.dataSource.getRepository(ConferenceEntity).findOneBy({ id: conferenceId });
   }
 
-  /** Active conferences an address may talk to: it is a participant, or the conference is open. */
-  async joinableBy(network: Network, address: string): Promise<ConferenceEntity[]> {
+  /**
+   * Active conferences an address may talk to: it is a participant, the conference is open, or it
+   * is `owner-contacts` and the address is among its owner's contacts (`contactOf`: those owners).
+   */
+  async joinableBy(network: Network, address: string, contactOf: string[] = []): Promise<ConferenceEntity[]> {
     const rows = (await this.dataSource.query(
       `SELECT c.id, c.name, c.subject, c.state, c.join_policy FROM conference c
         WHERE c.state = 'active'
-          AND (c.join_policy = 'open' OR EXISTS (
+          AND (c.join_policy = 'open'
+            OR (c.join_policy = 'owner-contacts' AND c.owner_id = ANY($3::text[]))
+            OR EXISTS (
             SELECT 1 FROM participant p
              WHERE p.conference_id = c.id AND p.network = $1 AND p.address = $2 AND p.state <> 'removed'))
         ORDER BY c.name, c.id LIMIT 500`,
-      [network, normalizeAddress(network, address)],
+      [network, normalizeAddress(network, address), contactOf],
     )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
     return rows.map((row) =>
       this.newConference({
@@ -141,18 +146,41 @@ export class ConferenceStore {
   }
 
   /**
-   * Whether an address is a stranger to a conference: there is no such conference, it is not
-   * running, or the address is not a participant (or was removed).
+   * Where a sender stands with a conference: a stranger when there is no such conference, it is
+   * not running, or the address is not a participant (or was removed); with the conference's owner
+   * and join policy (an `owner-contacts` conference lets the owner's contacts in).
    */
-  async isStranger(conferenceId: string, network: Network, address: string): Promise<boolean> {
+  async standingOf(
+    conferenceId: string,
+    network: Network,
+    address: string,
+  ): Promise<{
+    isStranger: boolean;
+    ownerId: string | null;
+    joinPolicy: ConferenceEntity['joinPolicy'] | null;
+  }> {
     const [row] = (await this.dataSource.query(
-      `SELECT c.state AS conference_state, p.state AS participant_state FROM conference c
+      `SELECT c.state AS conference_state, c.owner_id, c.join_policy, p.state AS participant_state
+         FROM conference c
          LEFT JOIN participant p ON p.conference_id = c.id AND p.network = $2 AND p.address = $3
         WHERE c.id = $1`,
       [conferenceId, network, normalizeAddress(network, address)],
-    )) as Array<{ conference_state: string; participant_state: string | null }>;
-    if (!row || row.conference_state !== 'active') return true;
-    return row.participant_state === null || row.participant_state === 'removed';
+    )) as Array<{
+      conference_state: string;
+      owner_id: string;
+      join_policy: string;
+      participant_state: string | null;
+    }>;
+    if (!row) return { isStranger: true, ownerId: null, joinPolicy: null };
+    const isStranger =
+      row.conference_state !== 'active' ||
+      row.participant_state === null ||
+      row.participant_state === 'removed';
+    return {
+      isStranger,
+      ownerId: row.owner_id,
+      joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
+    };
   }
 
   /** Whether an IRC nick is the bot of one of this deployment's conferences. */
@@ -268,6 +296,11 @@ export class ConferenceStore {
           payload,
         });
       }
+      if (facts.state === 'terminated' && entity.terminatedAt === null) {
+        // Ended by a decision of the rules themselves: the owner's /close from their IM client.
+        entity.terminatedAt = now;
+        entity.terminatedReason = 'closed';
+      }
       entity.state = facts.state;
       entity.updatedAt = now;
       entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
@@ -303,6 +336,7 @@ export class ConferenceStore {
         joinedAt: p.joinedAt,
         leftAt: p.leftAt,
         messageCount: p.messageCount,
+        isOwner: p.isOwner ?? false,
         updatedAt: now,
       });
       // A re-invitation (after leaving) starts a new invitation.
@@ -399,5 +433,6 @@ export function toFacts(row: ParticipantEntity): ParticipantFacts {
     joinedAt: row.joinedAt,
     leftAt: row.leftAt,
     messageCount: row.messageCount,
+    isOwner: row.isOwner,
   };
 }

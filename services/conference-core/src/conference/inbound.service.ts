@@ -12,6 +12,7 @@ import {
   archiveSearchCommandRpc,
   conferenceIdSchema,
   consumers,
+  contactsRpc,
   newEnvelope,
   normalizeAddress,
   streams,
@@ -56,14 +57,19 @@ export class InboundService {
       return;
     }
     let lookups: CommandLookups = {};
+    let isOwnerContact = false;
     if (inbound.kind === 'message') {
-      if (await this.store.isStranger(inbound.conferenceId, inbound.network, inbound.from)) {
+      const standing = await this.store.standingOf(inbound.conferenceId, inbound.network, inbound.from);
+      if (standing.isStranger) {
         if (!this.budget.allowStranger(inbound.conferenceId, `${inbound.network}:${inbound.from}`)) {
           logger().debug(
             { conferenceId: inbound.conferenceId, from: inbound.from },
             'stranger over the reply budget: ignored',
           );
           return;
+        }
+        if (standing.joinPolicy === 'owner-contacts' && standing.ownerId) {
+          isOwnerContact = await this.isContactOf(standing.ownerId, inbound.network, inbound.from);
         }
       } else {
         // A redelivery simply asks again.
@@ -75,7 +81,7 @@ export class InboundService {
       const loaded = await this.store.loadLocked(tx, inbound.conferenceId);
       const decision = decideInbound(loaded?.facts ?? null, loaded?.roster ?? [], inbound, {
         now: new Date(),
-        isOwnerContact: false, // owner contacts arrive with the contact-import issue
+        isOwnerContact,
         lookups,
         invitations: this.invitations,
         unverifiedNetworks: this.unverifiedNetworks,
@@ -104,6 +110,19 @@ export class InboundService {
     await this.bus.publish(streams.imOutbound(), subjects.imOutbound(inbound.network), notice, {
       msgId: notice.deliveryId,
     });
+  }
+
+  /** Whether an address is among an owner's imported contacts (contact-import); false when it cannot say. */
+  private async isContactOf(ownerId: string, network: Network, address: string): Promise<boolean> {
+    try {
+      return (await this.rpc.call(contactsRpc.isContact, { ownerId, network, address })).isContact;
+    } catch (error) {
+      logger().warn(
+        { err: error, network },
+        'contact-import did not answer; treating the sender as a stranger',
+      );
+      return false;
+    }
   }
 
   /** What /history, /search, /list status|active and /invite need from the archive, presence or the store. */

@@ -27,6 +27,7 @@ import {
   invite,
   presenceKey,
   removeParticipant,
+  setOwner,
   startConference,
   type Decision,
   type InvitationPolicy,
@@ -68,11 +69,19 @@ export class OwnerCommandsService {
       });
       try {
         await this.store.insertConference(entity);
-        return this.conferenceView(entity, 0);
       } catch (error) {
         // 36^6 suffixes make a collision rare; a second draw settles it.
         if ((error as { code?: string }).code !== '23505' || attempt >= 3) throw error;
+        continue;
       }
+      if (!request.ownerIdentity) return this.conferenceView(entity, 0);
+      // The owner takes part through their chosen IM account, from the start.
+      const identity = request.ownerIdentity;
+      await this.change(request.ownerId, entity.id, ({ facts, roster }) => ({
+        decision: setOwner(facts, roster, identity),
+        result: undefined,
+      }));
+      return this.get(request.ownerId, entity.id);
     }
   }
 
@@ -89,14 +98,15 @@ export class OwnerCommandsService {
   }
 
   async update(request: UpdateConferenceRequest): Promise<ConferenceView> {
-    await this.change(request.ownerId, request.conferenceId, ({ entity }) => {
+    await this.change(request.ownerId, request.conferenceId, ({ entity, facts, roster }) => {
       if (entity.state === 'terminated') throw new DomainError('conflict', 'the conference has ended');
       if (request.name !== undefined) entity.name = request.name;
       if (request.subject !== undefined) entity.subject = request.subject;
       if (request.ttlSeconds !== undefined) entity.ttlSeconds = request.ttlSeconds;
       if (request.joinPolicy !== undefined) entity.joinPolicy = request.joinPolicy;
-      if (request.ownerImAccountId !== undefined) entity.ownerImAccountId = request.ownerImAccountId;
-      return { decision: emptyDecision(), result: undefined };
+      if (request.ownerImAccountId === undefined) return { decision: emptyDecision(), result: undefined };
+      entity.ownerImAccountId = request.ownerImAccountId;
+      return { decision: setOwner(facts, roster, request.ownerIdentity ?? null), result: undefined };
     });
     return this.get(request.ownerId, request.conferenceId);
   }
@@ -275,6 +285,7 @@ export class OwnerCommandsService {
       messageCount: p.messageCount,
       presence: null,
       verified: !this.unverifiedNetworks.has(p.network),
+      isOwner: p.isOwner ?? false,
     };
   }
 
