@@ -71,9 +71,6 @@ export class JetStreamBus {
         ...natsConnectionOptions(options.natsUrl, options.service),
         name: options.name,
         maxReconnectAttempts: -1,
-        // Async stack traces cost ~20% of a busy service's CPU (one error object per request).
-        noAsyncTraces: true,
-
         reconnectTimeWait: 500,
       }),
     );

@@ -52,7 +52,7 @@ export class DomainError extends Error {
 export function natsConnectionOptions(
   natsUrl: string,
   service?: ServiceName,
-): { servers: string[]; user?: string; pass?: string; inboxPrefix?: string } {
+): { servers: string[]; user?: string; pass?: string; inboxPrefix?: string; noAsyncTraces: boolean } {
   let credentials: { user?: string; pass?: string } = {};
   const servers = natsUrl.split(',').map((server) => {
     const match = /^([a-z]+:\/\/)([^@/]*)@(.*)$/.exec(server);
@@ -61,7 +61,14 @@ export function natsConnectionOptions(
     credentials = { user: decodeURIComponent(user!), pass: decodeURIComponent(pass ?? '') };
     return `${match[1]}${match[3]}`;
   });
-  return { servers, ...credentials, ...(service ? { inboxPrefix: inboxPrefix(service) } : {}) };
+  return {
+    servers,
+    ...credentials,
+    ...(service ? { inboxPrefix: inboxPrefix(service) } : {}),
+    // Async stack traces cost a captured stack per request (≈ 4 % of conference-core's CPU, profiled
+    // in docs/performance.md): off on every connection, not only JetStream's.
+    noAsyncTraces: true,
+  };
 }
 
 /** Options for `app.connectMicroservice`: replicas of a service share one queue group. */
