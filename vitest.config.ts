@@ -12,6 +12,7 @@ export default defineConfig({
       'test/e2e/**/*.test.ts',
       'test/deploy/**/*.test.ts',
       'test/chaos/**/*.test.ts',
+      'test/bench/**/*.test.ts',
     ],
     globalSetup: ['libs/testing/dist/global-setup.js'],
     setupFiles: ['libs/testing/dist/setup-file.js'],
