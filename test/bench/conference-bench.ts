@@ -17,6 +17,7 @@
  *   npm run bench                     # full run (N = 10, 100, 500; several minutes)
  *   npm run bench -- --quick          # N = 10 and 100, smaller steps; ≤ 5 minutes
  *   npm run bench -- --quick --profile  # also V8 CPU profiles of the services (top entries printed)
+ *   npm run bench -- --quick --nodelay  # diagnostic: Nagle's algorithm off on every service socket
  *   node test/bench/conference-bench.ts --smoke --out DIR   # tiny run used by bench-smoke.test.ts
  *
  * Other options: --sizes 10,100  --fixed-seconds 10  --no-saturation  --no-many  --no-floor.
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    nodelay: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     'fixed-seconds': { type: 'string' },
     'no-saturation': { type: 'boolean', default: false },
@@ -103,8 +105,8 @@ function makePlan(): Plan {
           senders: 5,
           fixedDeliveriesPerSecond: 200,
           fixedSeconds: 8,
-          saturation: { seconds: 3, maxSteps: 7, maxDeliveriesPerSecond: 20_000 },
-          many: { conferences: 30, size: 10, seconds: 10, pool: 100 },
+          saturation: { seconds: 4, maxSteps: 7, maxDeliveriesPerSecond: 15_000 },
+          many: { conferences: 20, size: 10, seconds: 10, pool: 100 },
           floor: { latencyRate: 1_000, latencySeconds: 2, coreMessages: 50_000, jetStreamMessages: 5_000 },
           drainMs: 10_000,
           loginConcurrency: 8,
@@ -115,7 +117,7 @@ function makePlan(): Plan {
           senders: 5,
           fixedDeliveriesPerSecond: 200,
           fixedSeconds: 15,
-          saturation: { seconds: 5, maxSteps: 9, maxDeliveriesPerSecond: 30_000 },
+          saturation: { seconds: 10, maxSteps: 9, maxDeliveriesPerSecond: 30_000 },
           many: { conferences: 200, size: 10, seconds: 20, pool: 100 },
           floor: { latencyRate: 1_000, latencySeconds: 3, coreMessages: 200_000, jetStreamMessages: 20_000 },
           drainMs: 15_000,
@@ -361,9 +363,10 @@ async function startParley(mailbox: Mailbox, logDir: string): Promise<ServicePro
     PARLEY_SECRETS_KEY_ID: 'bench-1',
   };
   const irc = testEnv.irc();
-  const profileFlags = args.profile
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(args.out!, 'profiles')}`]
-    : [];
+  const nodeFlags = [
+    ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(args.out!, 'profiles')}`] : []),
+    ...(args.nodelay ? ['--import', path.join(root, 'test/bench/no-delay.mjs')] : []),
+  ];
   mkdirSync(logDir, { recursive: true });
   const services: ServiceProcess[] = [];
   for (const name of names) {
@@ -388,7 +391,7 @@ async function startParley(mailbox: Mailbox, logDir: string): Promise<ServicePro
       PARLEY_IRC_PORT: String(irc.port),
     };
     const log = createWriteStream(path.join(logDir, `${name}.log`));
-    const child = spawn(process.execPath, [...profileFlags, path.join('services', name, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlags, path.join('services', name, 'dist', 'main.js')], {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -522,6 +525,9 @@ const inbound = {
   inRoom: new Map<string, Set<number>>(),
   /** Bots whose invitation this client answered with /join. */
   joinSent: new Set<string>(),
+  /** room JID → the owner's configuration of the new room (Prosody lets nobody else in before it). */
+  roomConfigured: new Map<string, Promise<unknown>>(),
+  roomErrors: new Map<string, string>(),
   errors: [] as string[],
 };
 
@@ -563,7 +569,7 @@ function onStanza(client: BenchClient, stanza: Element): void {
       const codes = mucUser.getChildren('status').map((s) => s.attrs.code);
       if (codes.includes('201')) {
         // Prosody locks a new room until its owner configures it: accept the defaults (instant room).
-        client.xmpp.iqCaller
+        const configured = client.xmpp.iqCaller
           .request(
             xml(
               'iq',
@@ -571,7 +577,8 @@ function onStanza(client: BenchClient, stanza: Element): void {
               xml('query', { xmlns: NS_MUC_OWNER }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })),
             ),
           )
-          .catch((error: Error) => inbound.errors.push(`configuring ${from}: ${error.message}`));
+          .catch((error: Error) => inbound.roomErrors.set(from, `configuring it: ${error.message}`));
+        inbound.roomConfigured.set(from, configured);
       }
       if (codes.includes('110') && stanza.attrs.type !== 'unavailable') {
         let present = inbound.inRoom.get(from);
@@ -579,8 +586,10 @@ function onStanza(client: BenchClient, stanza: Element): void {
         present.add(client.index);
       }
     }
-    if (stanza.attrs.type === 'error')
+    if (stanza.attrs.type === 'error') {
       inbound.errors.push(`${client.username}: ${stanza.toString().slice(0, 300)}`);
+      if (from.endsWith(`@${mucDomain}`)) inbound.roomErrors.set(from, stanza.toString().slice(0, 300));
+    }
   }
 }
 
@@ -799,7 +808,8 @@ async function measure(traffic: Traffic): Promise<StepResult> {
     `${traffic.system.padEnd(6)} ${traffic.scenario.padEnd(10)} N=${traffic.participants} ` +
       `${result.messagesPerSecond} msg/s (${result.offeredDeliveriesPerSecond} deliveries/s): ` +
       `p50 ${fmtMs(latencyMs.p50)} p99 ${fmtMs(latencyMs.p99)} delivered ${delivered}/${tracker.expected} ` +
-      `dup ${tracker.duplicates} late ${tracker.late} cpu/1k ${result.pathCpuPer1000 ?? '-'} s` +
+      `dup ${tracker.duplicates} late ${tracker.late} cpu/1k ${result.pathCpuPer1000 ?? '-'} s ` +
+      `(bench clients used ${cpu['bench clients']} s of CPU)` +
       (Object.keys(metrics).length > 0 ? ` ${JSON.stringify(metrics)}` : ''),
   );
   return result;
@@ -838,19 +848,20 @@ async function joinRoom(room: string, members: BenchClient[]): Promise<number> {
         xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '0' })),
       ),
     );
+  const inRoom = (count: number) => () => {
+    const error = inbound.roomErrors.get(room);
+    if (error) throw new Error(`joining ${room}: ${error}`);
+    return (inbound.inRoom.get(room)?.size ?? 0) >= count;
+  };
   // The first one in creates (and configures) the room; the others join it.
   join(members[0]!);
-  await waitUntil(
-    `${members[0]!.username} to create ${room}`,
-    () => inbound.inRoom.get(room)?.has(members[0]!.index) ?? false,
-    30_000,
-  );
-  await sleep(50);
+  await waitUntil(`${members[0]!.username} to create ${room}`, inRoom(1), 30_000);
+  await inbound.roomConfigured.get(room);
   for (const client of members.slice(1)) join(client);
   await waitUntil(
     `${members.length} clients in ${room}`,
-    () => (inbound.inRoom.get(room)?.size ?? 0) >= members.length,
-    300_000,
+    inRoom(members.length),
+    60_000 + members.length * 500,
   );
   return (performance.now() - start) / 1000;
 }
@@ -1175,37 +1186,59 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** Where a profiled function lives: a package, one of our libs/services, or V8/Node itself. */
+function packageOf(url: string): string {
+  if (!url) return '(V8 / native)';
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (modules) return modules[1]!;
+  const ours = /(libs|services)\/([^/]+)\//.exec(url);
+  if (ours) return `${ours[1]}/${ours[2]}`;
+  return url.startsWith('node:') ? 'node (core modules)' : url;
+}
+
 /** Top self-time entries of one V8 CPU profile, counting only samples inside the window. */
-function topSelfTime(file: string, window: { startUs: number; endUs: number } | undefined, top = 15) {
+function topSelfTime(file: string, window: { startUs: number; endUs: number } | undefined, top = 20) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const selfUs = new Map<string, number>();
+  const packageUs = new Map<string, number>();
   let at = profile.startTime;
   let totalUs = 0;
+  let idleUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     at += profile.timeDeltas[i] ?? 0;
     if (window && (at < window.startUs || at > window.endUs)) continue;
     const spent = profile.timeDeltas[i + 1] ?? 0;
     const frame = frames.get(profile.samples[i]!);
     if (!frame) continue;
-    const where = frame.url
-      ? ` ${frame.url.replace(/^.*node_modules\//, '').replace(`file://${root}`, '')}:${frame.lineNumber + 1}`
-      : '';
+    totalUs += spent;
+    if (frame.functionName === '(idle)') {
+      idleUs += spent;
+      continue;
+    }
+    const url = frame.url.replace(`file://${root}`, '');
+    const where = url ? ` ${url.replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName || '(anonymous)'}${where}`;
     selfUs.set(key, (selfUs.get(key) ?? 0) + spent);
-    totalUs += spent;
+    const pkg = packageOf(url);
+    packageUs.set(pkg, (packageUs.get(pkg) ?? 0) + spent);
   }
-  return {
-    file: path.relative(root, file),
-    windowMs: Math.round(totalUs / 1000),
-    top: [...selfUs.entries()]
+  const busyUs = Math.max(1, totalUs - idleUs);
+  const rank = (map: Map<string, number>, count: number) =>
+    [...map.entries()]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
+      .slice(0, count)
       .map(([entry, us]) => ({
         entry,
         selfMs: Math.round(us / 100) / 10,
-        percent: Math.round((us / totalUs) * 1000) / 10,
-      })),
+        percentOfBusy: Math.round((us / busyUs) * 1000) / 10,
+      }));
+  return {
+    file: path.relative(root, file),
+    windowMs: Math.round(totalUs / 1000),
+    busyMs: Math.round(busyUs / 1000),
+    top: rank(selfUs, top),
+    byPackage: rank(packageUs, 12),
   };
 }
 
@@ -1445,11 +1478,13 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${text}\n`);
   if (profile) {
     process.stdout.write(
-      `\nconference-core, top self time during the first Parley fixed-rate step (${profile.windowMs} ms of samples; ${profile.file}):\n`,
+      `\nconference-core during the first Parley fixed-rate step: busy ${profile.busyMs} ms of ${profile.windowMs} ms ` +
+        `(${profile.file}); top self time:\n`,
     );
-    process.stdout.write(
-      `${table([['self ms', '%', 'function'], ...profile.top.map((t) => [String(t.selfMs), String(t.percent), t.entry])])}\n`,
-    );
+    const rows = (entries: typeof profile.top) =>
+      entries.map((t) => [String(t.selfMs), String(t.percentOfBusy), t.entry]);
+    process.stdout.write(`${table([['self ms', '% of busy', 'function'], ...rows(profile.top)])}\n\n`);
+    process.stdout.write(`${table([['self ms', '% of busy', 'package'], ...rows(profile.byPackage)])}\n`);
   }
   if (inbound.errors.length > 0 || sendErrors > 0) {
     say(`client errors: ${inbound.errors.length} stanza/connection errors, ${sendErrors} failed sends`);
