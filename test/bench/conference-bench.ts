@@ -18,6 +18,7 @@
  *   npm run bench -- --quick          # N = 10 and 100, smaller steps; ≤ 5 minutes
  *   npm run bench -- --quick --profile  # also V8 CPU profiles of the services (top entries printed)
  *   npm run bench -- --quick --nodelay  # diagnostic: Nagle's algorithm off on every service socket
+ *     (--nodelay-services gateway-xmpp,conference-core: only in those)
  *   node test/bench/conference-bench.ts --smoke --out DIR   # tiny run used by bench-smoke.test.ts
  *
  * Other options: --sizes 10,100  --fixed-seconds 10  --no-saturation  --no-many  --no-floor.
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     nodelay: { type: 'boolean', default: false },
+    'nodelay-services': { type: 'string' },
     sizes: { type: 'string' },
     'fixed-seconds': { type: 'string' },
     'no-saturation': { type: 'boolean', default: false },
@@ -352,7 +354,7 @@ function serviceNames(): string[] {
     .sort();
 }
 
-async function startParley(mailbox: Mailbox, logDir: string): Promise<ServiceProcess[]> {
+async function startParley(mailbox: Mailbox, logDir: string, profileDir: string): Promise<ServiceProcess[]> {
   const names = serviceNames();
   const missing = names.filter((name) => !existsSync(path.join(root, 'services', name, 'dist', 'main.js')));
   if (missing.length > 0)
@@ -363,10 +365,9 @@ async function startParley(mailbox: Mailbox, logDir: string): Promise<ServicePro
     PARLEY_SECRETS_KEY_ID: 'bench-1',
   };
   const irc = testEnv.irc();
-  const nodeFlags = [
-    ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(args.out!, 'profiles')}`] : []),
-    ...(args.nodelay ? ['--import', path.join(root, 'test/bench/no-delay.mjs')] : []),
-  ];
+  const nodeFlags = [...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const noDelay = (name: string) =>
+    args['nodelay-services'] ? args['nodelay-services'].split(',').includes(name) : args.nodelay;
   mkdirSync(logDir, { recursive: true });
   const services: ServiceProcess[] = [];
   for (const name of names) {
@@ -391,11 +392,19 @@ async function startParley(mailbox: Mailbox, logDir: string): Promise<ServicePro
       PARLEY_IRC_PORT: String(irc.port),
     };
     const log = createWriteStream(path.join(logDir, `${name}.log`));
-    const child = spawn(process.execPath, [...nodeFlags, path.join('services', name, 'dist', 'main.js')], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeFlags,
+        ...(noDelay(name) ? ['--import', path.join(root, 'test/bench/no-delay.mjs')] : []),
+        path.join('services', name, 'dist', 'main.js'),
+      ],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let tail = '';
     child.stdout!.pipe(log);
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -1390,6 +1399,7 @@ async function main(): Promise<number> {
   mkdirSync(args.out!, { recursive: true });
   const runName = `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}`;
   say(`${plan.mode} run ${runName}, bus prefix ${prefix}, commit ${gitCommit()}`);
+  const profileDir = path.join(args.out!, 'profiles', runName);
 
   const prosodyPid = listenerPid(xmppEnv.c2sPort);
   const natsPid = listenerPid(Number(new URL(testEnv.natsUrl()).port || 4222));
@@ -1430,7 +1440,7 @@ async function main(): Promise<number> {
     releaseComponent = await holdXmppComponentDomain();
     mailbox = await startMailbox();
     start = performance.now();
-    parleyServices = await startParley(mailbox, path.join(args.out!, 'logs', runName));
+    parleyServices = await startParley(mailbox, path.join(args.out!, 'logs', runName), profileDir);
     for (const service of parleyServices)
       watched.push({ label: service.name, pids: () => [service.child.pid!] });
     say(
@@ -1466,11 +1476,10 @@ async function main(): Promise<number> {
   let profile: ReturnType<typeof topSelfTime> | null = null;
   if (args.profile) {
     const core = parleyServices.find((s) => s.name === 'conference-core');
-    const dir = path.join(args.out!, 'profiles');
-    const file = existsSync(dir)
-      ? readdirSync(dir).find((f) => f.includes(`.${core?.child.pid}.`) && f.endsWith('.cpuprofile'))
+    const file = existsSync(profileDir)
+      ? readdirSync(profileDir).find((f) => f.includes(`.${core?.child.pid}.`) && f.endsWith('.cpuprofile'))
       : undefined;
-    if (file) profile = topSelfTime(path.join(dir, file), profileWindow);
+    if (file) profile = topSelfTime(path.join(profileDir, file), profileWindow);
     else say('no conference-core CPU profile was written');
   }
 
@@ -1499,6 +1508,7 @@ async function main(): Promise<number> {
     plan,
     criteria: { holdP99Ms: HOLD_P99_MS, lateMs: LATE_MS },
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PARLEY_GATEWAY_'))),
+    diagnostics: { profile: args.profile, nodelay: args['nodelay-services'] ?? args.nodelay },
     sizes,
     many,
     floor,
