@@ -205,14 +205,14 @@ function latencySummary(samples: number[]) {
 
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-function cpuSecondsOf(pid: number): number {
+function cpuSecondsOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime (fields 14, 15)
   } catch {
-    return 0;
+    return undefined; // gone
   }
 }
 
@@ -246,22 +246,36 @@ const watched: { label: string; pids: () => number[] }[] = [];
 function snapshotCpu(): CpuSnapshot {
   const snapshot: CpuSnapshot = new Map();
   for (const { label, pids } of watched) {
-    snapshot.set(label, new Map(pids().map((pid) => [pid, cpuSecondsOf(pid)])));
+    const live = pids().flatMap((pid) => {
+      const seconds = cpuSecondsOf(pid);
+      return seconds === undefined ? [] : [[pid, seconds] as const];
+    });
+    snapshot.set(label, new Map(live));
   }
   const self = process.cpuUsage();
   snapshot.set('bench clients', new Map([[process.pid, (self.user + self.system) / 1e6]]));
   return snapshot;
 }
 
-/** CPU seconds used per label between two snapshots (a process new in `after` counts from zero). */
-function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+/**
+ * CPU seconds used per label between two snapshots (a process new in `after` counts from zero).
+ * A watched single process (Prosody, nats-server, a service) that is gone or replaced is reported
+ * in `vanished`: its figure for the step is incomplete.
+ */
+function cpuBetween(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+): { used: Record<string, number>; vanished: string[] } {
   const used: Record<string, number> = {};
+  const vanished: string[] = [];
   for (const [label, pids] of after) {
     let sum = 0;
     for (const [pid, seconds] of pids) sum += seconds - (before.get(label)?.get(pid) ?? 0);
     used[label] = Math.round(sum * 1000) / 1000;
+    const gone = [...(before.get(label)?.keys() ?? [])].filter((pid) => !pids.has(pid));
+    if (gone.length > 0 && label !== 'postgres') vanished.push(label);
   }
-  return used;
+  return { used, vanished };
 }
 
 // ---- /metrics -----------------------------------------------------------------------------------
@@ -537,6 +551,7 @@ const inbound = {
   /** room JID → the owner's configuration of the new room (Prosody lets nobody else in before it). */
   roomConfigured: new Map<string, Promise<unknown>>(),
   roomErrors: new Map<string, string>(),
+  disconnects: 0,
   errors: [] as string[],
 };
 
@@ -603,6 +618,8 @@ function onStanza(client: BenchClient, stanza: Element): void {
 }
 
 let sendErrors = 0;
+/** Set once the run ends: clients going offline from then on are expected. */
+let stopping = false;
 function send(client: BenchClient, stanza: Element): void {
   client.xmpp.send(stanza).catch(() => (sendErrors += 1));
 }
@@ -618,6 +635,9 @@ async function connectClient(index: number, user: { username: string; password: 
   xmpp.reconnect.stop();
   const client: BenchClient = { index, username: user.username, jid: user.jid, xmpp };
   xmpp.on('error', (error: Error) => inbound.errors.push(`${user.username}: ${error.message}`));
+  xmpp.on('offline', () => {
+    if (!stopping) inbound.disconnects += 1;
+  });
   xmpp.on('stanza', (stanza: Element) => onStanza(client, stanza));
   await xmpp.start();
   await xmpp.send(xml('presence'));
@@ -762,7 +782,20 @@ async function measure(traffic: Traffic): Promise<StepResult> {
   while (!tracker.complete && performance.now() < drainDeadline) await sleep(20);
   tracker.closed = true;
   const endUs = hrtimeUs();
-  const cpu = cpuBetween(cpuBefore, snapshotCpu());
+  const { used: cpu, vanished } = cpuBetween(cpuBefore, snapshotCpu());
+  // Numbers from a step during which a server or service died, or a client lost its connection, mean nothing.
+  const exited = parleyServices.filter(
+    (service) => service.child.exitCode !== null || service.child.signalCode !== null,
+  );
+  if (exited.length > 0 || vanished.length > 0 || inbound.disconnects > 0) {
+    throw new Error(
+      `step ${tag} is void: ${[
+        ...exited.map((service) => `${service.name} exited (${service.stderrTail().slice(-500)})`),
+        ...vanished.map((label) => `${label} is gone or was restarted`),
+        ...(inbound.disconnects > 0 ? [`${inbound.disconnects} XMPP clients were disconnected`] : []),
+      ].join('; ')}`,
+    );
+  }
   const metricsAfter = traffic.system === 'parley' ? await scrapeMetrics(metricUrls) : {};
   const metrics: Record<string, number> = {};
   for (const [key, value] of Object.entries(metricsAfter)) {
@@ -1071,7 +1104,7 @@ async function runFloor(): Promise<FloorResult> {
   const sub = await natsConnect(opts);
   const subject = `${prefix}.benchfloor`;
   const cpuPer1000 = (before: CpuSnapshot, count: number) => {
-    const used = cpuBetween(before, snapshotCpu());
+    const { used } = cpuBetween(before, snapshotCpu());
     return {
       'nats-server': Math.round(((used['nats-server'] ?? 0) / count) * 1000 * 1000) / 1000,
       'bench clients': Math.round(((used['bench clients'] ?? 0) / count) * 1000 * 1000) / 1000,
@@ -1402,13 +1435,18 @@ async function main(): Promise<number> {
   const profileDir = path.join(args.out!, 'profiles', runName);
 
   const prosodyPid = listenerPid(xmppEnv.c2sPort);
-  const natsPid = listenerPid(Number(new URL(testEnv.natsUrl()).port || 4222));
+  const natsPort = Number(new URL(testEnv.natsUrl()).port || 4222);
+  const natsPid = listenerPid(natsPort);
   if (!prosodyPid)
     throw new Error(
       `no Prosody listens on ${xmppEnv.host}:${xmppEnv.c2sPort} (bash deploy/local/services.sh start)`,
     );
-  watched.push({ label: 'prosody', pids: () => [prosodyPid] });
-  watched.push({ label: 'nats-server', pids: () => (natsPid ? [natsPid] : processesNamed('nats-server')) });
+  // Looked up at every snapshot, so a restarted server shows up as a vanished process.
+  watched.push({ label: 'prosody', pids: () => [listenerPid(xmppEnv.c2sPort) ?? prosodyPid] });
+  watched.push({
+    label: 'nats-server',
+    pids: () => (natsPid ? [listenerPid(natsPort) ?? natsPid] : processesNamed('nats-server')),
+  });
   watched.push({ label: 'postgres', pids: () => processesNamed('postgres') });
 
   const floor = plan.floor ? await runFloor() : null;
@@ -1454,6 +1492,7 @@ async function main(): Promise<number> {
   } catch (error) {
     failure = error;
   } finally {
+    stopping = true;
     await Promise.all(clients.map((c) => c.xmpp.stop().catch(() => undefined)));
     await stopParley(parleyServices);
     await mailbox?.close();
@@ -1524,6 +1563,18 @@ async function main(): Promise<number> {
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   say(`wrote ${path.relative(process.cwd(), file) || file} (${result.seconds} s in all)`);
   return 0;
+}
+
+// Ctrl-C: stop the services this run started (they would otherwise outlive it) and remove its namespace.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopping = true;
+    say(`${signal}: stopping the Parley services and removing bus prefix ${prefix}`);
+    void stopParley(parleyServices)
+      .then(() => cleanupNamespace(prefix))
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  });
 }
 
 main().then(
