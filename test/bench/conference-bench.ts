@@ -908,16 +908,25 @@ async function joinRoom(room: string, members: BenchClient[]): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** Doubles the fixed-rate step's rate until a step fails; the fixed-rate step is the first rung. */
 async function saturate(
   traffic: (messagesPerSecond: number) => Traffic,
-  startRate: number,
+  fixed: StepResult,
   deliveriesPerMessage: number,
 ) {
   const limits = plan.saturation!;
   const steps: StepResult[] = [];
-  let held = 0;
-  let firstFailed: SaturationResult['firstFailed'] = null;
-  for (let i = 0, rate = startRate; i < limits.maxSteps; i++, rate *= 2) {
+  const startRate = fixed.messagesPerSecond * 2;
+  let held = fixed.held ? fixed.messagesPerSecond : 0;
+  let firstFailed: SaturationResult['firstFailed'] = fixed.held
+    ? null
+    : {
+        messagesPerSecond: fixed.messagesPerSecond,
+        p99: fixed.latencyMs.p99,
+        lost: fixed.lost,
+        late: fixed.late,
+      };
+  for (let i = 0, rate = startRate; firstFailed === null && i < limits.maxSteps; i++, rate *= 2) {
     if (rate * deliveriesPerMessage > limits.maxDeliveriesPerSecond) break;
     const step = await measure({ ...traffic(rate), seconds: limits.seconds });
     steps.push(step);
@@ -966,7 +975,7 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
   say(`muc    N=${n}: all in the room after ${mucJoin.toFixed(1)} s`);
   const mucTraffic = trafficTo('muc', room);
   const mucFixed = await measure(mucTraffic(rate, 'fixed'));
-  const mucSaturation = plan.saturation ? await saturate(mucTraffic, rate * 2, n - 1) : null;
+  const mucSaturation = plan.saturation ? await saturate(mucTraffic, mucFixed, n - 1) : null;
 
   // Parley.
   const joinStart = performance.now();
@@ -989,7 +998,7 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
   const parleyTraffic = trafficTo('parley', bot);
   const parleyFixed = await measure(parleyTraffic(rate, 'fixed'));
   if (args.profile && !profileWindow) profileWindow = parleyFixed.window;
-  const parleySaturation = plan.saturation ? await saturate(parleyTraffic, rate * 2, n - 1) : null;
+  const parleySaturation = plan.saturation ? await saturate(parleyTraffic, parleyFixed, n - 1) : null;
 
   // Leave the room so the next size's room is the only busy one.
   for (const client of members)
