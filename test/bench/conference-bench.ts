@@ -1308,6 +1308,8 @@ function ratio(a: number | null | undefined, b: number | null | undefined): stri
 
 function satText(s: SaturationResult | null): string {
   if (!s) return '–';
+  if (s.heldMessagesPerSecond === 0)
+    return `none (even the fixed rate: p99 ${fmtMs(s.firstFailed?.p99 ?? null)})`;
   const capped = s.firstFailed === null ? ' (no step failed; cap reached)' : '';
   return `${s.heldMessagesPerSecond} msg/s = ${s.heldDeliveriesPerSecond} deliveries/s${capped}`;
 }
