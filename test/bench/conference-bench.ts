@@ -239,6 +239,22 @@ function listenerPid(port: number): number | undefined {
   }
 }
 
+/** How many TCP connections Prosody's component port has (a connected gateway is one). */
+function componentConnections(): number {
+  try {
+    const out = execFileSync(
+      'ss',
+      ['-Htn', 'state', 'established', `( sport = :${xmppEnv.componentPort} )`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    return out.split('\n').filter((line) => line.trim()).length;
+  } catch {
+    return 0;
+  }
+}
+
 /** The processes whose CPU is measured: label → pids (PostgreSQL: every `postgres` process). */
 type CpuSnapshot = Map<string, Map<number, number>>;
 const watched: { label: string; pids: () => number[] }[] = [];
@@ -1487,6 +1503,14 @@ async function main(): Promise<number> {
     // Prosody takes one connection per component domain: wait for any test holding it.
     say('waiting for the XMPP component domain (held by any running test that connects a gateway)…');
     releaseComponent = await holdXmppComponentDomain();
+    // A gateway that released the lock may still be connected for a moment, and a process that
+    // never takes the lock (an `npm start`) would hold the domain for good: wait for the port to be free.
+    await waitUntil(
+      `no component connected to Prosody's port ${xmppEnv.componentPort} (is an \`npm start\` running?)`,
+      () => componentConnections() === 0,
+      300_000,
+      500,
+    );
     mailbox = await startMailbox();
     start = performance.now();
     parleyServices = await startParley(mailbox, path.join(args.out!, 'logs', runName), profileDir);
