@@ -755,6 +755,14 @@ interface Traffic {
 }
 
 let parleyServices: ServiceProcess[] = [];
+/** The XMPP accounts this run registered (removed at the end, also on Ctrl-C). */
+const users: { username: string; password: string; jid: string }[] = [];
+
+function deleteUsers(): Promise<unknown> {
+  return inBatches(users, 4, (user) =>
+    run('prosodyctl', ['--config', xmppEnv.prosodyConfig, 'deluser', user.jid]).catch(() => undefined),
+  );
+}
 const hrtimeUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function measure(traffic: Traffic): Promise<StepResult> {
@@ -1479,7 +1487,6 @@ async function main(): Promise<number> {
 
   const floor = plan.floor ? await runFloor() : null;
 
-  const users: { username: string; password: string; jid: string }[] = [];
   const clients: BenchClient[] = [];
   let mailbox: Mailbox | undefined;
   let releaseComponent: (() => Promise<void>) | undefined;
@@ -1527,9 +1534,7 @@ async function main(): Promise<number> {
     await mailbox?.close();
     await releaseComponent?.();
     await cleanupNamespace(prefix).catch((error: Error) => say(`cleanup failed: ${error.message}`));
-    await inBatches(users, 4, (user) =>
-      run('prosodyctl', ['--config', xmppEnv.prosodyConfig, 'deluser', user.jid]).catch(() => undefined),
-    );
+    await deleteUsers();
   }
   if (failure) {
     for (const service of parleyServices) {
@@ -1601,6 +1606,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     say(`${signal}: stopping the Parley services and removing bus prefix ${prefix}`);
     void stopParley(parleyServices)
       .then(() => cleanupNamespace(prefix))
+      .then(() => deleteUsers())
       .catch(() => undefined)
       .finally(() => process.exit(130));
   });
