@@ -733,6 +733,8 @@ interface StepResult {
   duplicates: number;
   unexpected: number;
   late: number;
+  /** Of the lost: deliveries that did arrive, after the drain window (filled in at the end of the run). */
+  arrivedAfterDrain: number;
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
   cpuSeconds: Record<string, number>;
   /** CPU seconds per 1,000 deliveries of every process on the system's path, and their sum. */
@@ -755,6 +757,7 @@ interface Traffic {
 }
 
 let parleyServices: ServiceProcess[] = [];
+const allSteps: StepResult[] = [];
 /** The XMPP accounts this run registered (removed at the end, also on Ctrl-C). */
 const users: { username: string; password: string; jid: string }[] = [];
 
@@ -851,6 +854,7 @@ async function measure(traffic: Traffic): Promise<StepResult> {
     duplicates: tracker.duplicates,
     unexpected: tracker.unexpected,
     late: tracker.late,
+    arrivedAfterDrain: 0,
     latencyMs,
     cpuSeconds: cpu,
     cpuPer1000,
@@ -865,6 +869,7 @@ async function measure(traffic: Traffic): Promise<StepResult> {
       achieved >= 0.9 * traffic.messagesPerSecond,
     window: { startUs, endUs },
   };
+  allSteps.push(result);
   say(
     `${traffic.system.padEnd(6)} ${traffic.scenario.padEnd(10)} N=${traffic.participants} ` +
       `${result.messagesPerSecond} msg/s (${result.offeredDeliveriesPerSecond} deliveries/s): ` +
@@ -1556,6 +1561,8 @@ async function main(): Promise<number> {
     else say('no conference-core CPU profile was written');
   }
 
+  // A step's "lost" are those missing when its drain window closed; some may have come since.
+  for (const step of allSteps) step.arrivedAfterDrain = trackers.get(step.tag)?.afterClose ?? 0;
   const text = report(sizes, many, floor);
   process.stdout.write(`\n${text}\n`);
   if (profile) {
