@@ -428,35 +428,41 @@ async function startParley(mailbox: Mailbox, logDir: string, profileDir: string)
   };
   const services: ServiceProcess[] = [];
   for (const name of names) services.push(spawnService(name, await freePort()));
-  await Promise.all(
-    services.map((service, index) => {
-      let respawns = 0;
-      return waitUntil(
-        `${service.name} to be ready`,
-        async () => {
-          if (service.child.exitCode !== null) {
-            // A gateway that just released the component domain can linger on Prosody for a moment.
-            if (/already connected/i.test(service.stderrTail()) && respawns++ < 20) {
-              await sleep(3_000);
-              services[index] = Object.assign(
-                service,
-                spawnService(service.name, Number(new URL(service.url).port)),
-              );
+  try {
+    await Promise.all(
+      services.map((service, index) => {
+        let respawns = 0;
+        return waitUntil(
+          `${service.name} to be ready`,
+          async () => {
+            if (service.child.exitCode !== null) {
+              // A gateway that just released the component domain can linger on Prosody for a moment.
+              if (/already connected/i.test(service.stderrTail()) && respawns++ < 20) {
+                await sleep(3_000);
+                services[index] = Object.assign(
+                  service,
+                  spawnService(service.name, Number(new URL(service.url).port)),
+                );
+                return false;
+              }
+              throw new Error(`${service.name} exited (${service.child.exitCode}): ${service.stderrTail()}`);
+            }
+            try {
+              return (await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok;
+            } catch {
               return false;
             }
-            throw new Error(`${service.name} exited (${service.child.exitCode}): ${service.stderrTail()}`);
-          }
-          try {
-            return (await fetch(`${service.url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok;
-          } catch {
-            return false;
-          }
-        },
-        240_000,
-        250,
-      );
-    }),
-  );
+          },
+          240_000,
+          250,
+        );
+      }),
+    );
+  } catch (error) {
+    // None of them may outlive a failed start.
+    await stopParley(services);
+    throw error;
+  }
   return services;
 }
 
