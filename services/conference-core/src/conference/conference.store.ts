@@ -218,19 +218,30 @@ export class ConferenceStore {
     return ids.length;
   }
 
-  /** Loads a conference with its roster and presence view, locking its row until `tx` ends. */
+  /**
+   * Loads a conference with its roster and presence view, locking its row until `tx` ends. Plain
+   * SQL, two round trips: this is the hot path of every message (TypeORM's query building was a
+   * fifth of conference-core's CPU in the profile of docs/performance.md).
+   */
   async loadLocked(tx: Tx, conferenceId: string): Promise<Loaded | null> {
-    const entity = await tx
-      .getRepository(ConferenceEntity)
-      .findOne({ where: { id: conferenceId }, lock: { mode: 'pessimistic_write' } });
-    if (!entity) return null;
-    const participantRows = await tx
-      .getRepository(ParticipantEntity)
-      .find({ where: { conferenceId }, order: { invitedAt: 'ASC', address: 'ASC' } });
+    const [row] = (await tx.query(`SELECT * FROM conference WHERE id = $1 FOR UPDATE`, [
+      conferenceId,
+    ])) as Array<Record<string, unknown>>;
+    if (!row) return null;
+    const entity = conferenceFromRow(row);
+    const participantRows = (await tx.query(
+      `SELECT p.*, v.presence AS current_presence FROM participant p
+         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
+        WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
+      [conferenceId],
+    )) as Array<Record<string, unknown>>;
     const rows = new Map<ParticipantFacts, ParticipantEntity>();
-    const roster = participantRows.map((row) => {
-      const facts = toFacts(row);
-      rows.set(facts, row);
+    const presence = new Map<string, AggregatePresence>();
+    const roster = participantRows.map((r) => {
+      const participant = participantFromRow(r);
+      const facts = toFacts(participant);
+      rows.set(facts, participant);
+      if (r.current_presence) presence.set(presenceKey(participant), r.current_presence as AggregatePresence);
       return facts;
     });
     const facts: ConferenceFacts = {
@@ -240,13 +251,6 @@ export class ConferenceStore {
       state: entity.state,
       joinPolicy: entity.joinPolicy,
     };
-    const presenceRows = (await tx.query(
-      `SELECT v.network, v.address, v.presence FROM participant p
-         JOIN identity_presence v ON v.network = p.network AND v.address = p.address
-        WHERE p.conference_id = $1`,
-      [conferenceId],
-    )) as Array<{ network: Network; address: string; presence: AggregatePresence }>;
-    const presence = new Map(presenceRows.map((row) => [presenceKey(row), row.presence]));
     return { entity, facts, roster, rows, presence };
   }
 
@@ -304,8 +308,27 @@ export class ConferenceStore {
       entity.state = facts.state;
       entity.updatedAt = now;
       entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
-      const { id, ...changes } = entity;
-      await tx.getRepository(ConferenceEntity).update({ id }, changes);
+      await tx.query(
+        `UPDATE conference SET name = $2, subject = $3, ttl_seconds = $4, join_policy = $5,
+           owner_im_account_id = $6, state = $7, last_seq = $8, updated_at = $9, started_at = $10,
+           terminated_at = $11, terminated_reason = $12, idle_deadline = $13
+         WHERE id = $1`,
+        [
+          entity.id,
+          entity.name,
+          entity.subject,
+          entity.ttlSeconds,
+          entity.joinPolicy,
+          entity.ownerImAccountId,
+          entity.state,
+          entity.lastSeq,
+          entity.updatedAt,
+          entity.startedAt,
+          entity.terminatedAt,
+          entity.terminatedReason,
+          entity.idleDeadline,
+        ],
+      );
     }
     await enqueue(tx, outbox);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
@@ -341,8 +364,29 @@ export class ConferenceStore {
       });
       // A re-invitation (after leaving) starts a new invitation.
       if (existing && p.state === 'invited') row.invitedAt = now;
-      if (existing) await participants.update({ id: row.id }, row);
-      else inserts.push(row);
+      if (existing) {
+        await tx.query(
+          `UPDATE participant SET display_name = $2, state = $3, invited_by_id = $4, invited_by_network = $5,
+             invited_by_address = $6, invited_by_name = $7, invited_at = $8, joined_at = $9, left_at = $10,
+             message_count = $11, is_owner = $12, updated_at = $13
+           WHERE id = $1`,
+          [
+            row.id,
+            row.displayName,
+            row.state,
+            row.invitedById,
+            row.invitedByNetwork,
+            row.invitedByAddress,
+            row.invitedByName,
+            row.invitedAt,
+            row.joinedAt,
+            row.leftAt,
+            row.messageCount,
+            row.isOwner,
+            row.updatedAt,
+          ],
+        );
+      } else inserts.push(row);
       rows.set(p, row);
     }
     // Batched, under PostgreSQL's 65,535-parameter limit (17 columns a row).
@@ -413,6 +457,49 @@ export function idleDeadlineOf(loaded: Loaded, now: Date, isActivity: boolean): 
 
 export function conferenceNotFound(conferenceId: string): DomainError {
   return new DomainError('not-found', `conference ${conferenceId} not found`, 'conferenceId');
+}
+
+/** A `conference` row as the entity (plain SQL results are snake_case, bigint as text). */
+function conferenceFromRow(r: Record<string, unknown>): ConferenceEntity {
+  return Object.assign(new ConferenceEntity(), {
+    id: r.id as string,
+    ownerId: r.owner_id as string,
+    name: r.name as string,
+    subject: r.subject as string,
+    ttlSeconds: r.ttl_seconds as number,
+    joinPolicy: r.join_policy as ConferenceEntity['joinPolicy'],
+    ownerImAccountId: (r.owner_im_account_id as string | null) ?? null,
+    state: r.state as ConferenceEntity['state'],
+    lastSeq: Number(r.last_seq),
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+    startedAt: (r.started_at as Date | null) ?? null,
+    terminatedAt: (r.terminated_at as Date | null) ?? null,
+    terminatedReason: (r.terminated_reason as ConferenceEntity['terminatedReason']) ?? null,
+    idleDeadline: (r.idle_deadline as Date | null) ?? null,
+  });
+}
+
+/** A `participant` row as the entity. */
+function participantFromRow(r: Record<string, unknown>): ParticipantEntity {
+  return Object.assign(new ParticipantEntity(), {
+    id: r.id as string,
+    conferenceId: r.conference_id as string,
+    network: r.network as Network,
+    address: r.address as string,
+    displayName: r.display_name as string,
+    state: r.state as ParticipantEntity['state'],
+    invitedById: (r.invited_by_id as string | null) ?? null,
+    invitedByNetwork: (r.invited_by_network as Network | null) ?? null,
+    invitedByAddress: (r.invited_by_address as string | null) ?? null,
+    invitedByName: (r.invited_by_name as string | null) ?? null,
+    invitedAt: r.invited_at as Date,
+    joinedAt: (r.joined_at as Date | null) ?? null,
+    leftAt: (r.left_at as Date | null) ?? null,
+    messageCount: r.message_count as number,
+    isOwner: r.is_owner as boolean,
+    updatedAt: r.updated_at as Date,
+  });
 }
 
 export function toFacts(row: ParticipantEntity): ParticipantFacts {
