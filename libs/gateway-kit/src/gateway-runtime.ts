@@ -101,6 +101,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       durable: consumers.gatewayOutbound(this.network),
       filterSubject: subjects.imOutbound(this.network),
       handler: (delivery) => this.deliver(delivery),
+      // A conference's backlog goes out pipelined: every send issued in order, awaited together.
+      batchHandler: (deliveries) => this.deliverBatch(deliveries),
+      maxBatch: 64,
       // A conference's deliveries in the order conference-core decided them; conferences in parallel.
       laneOf: (delivery) => delivery.conferenceId,
       maxAckPending: IN_FLIGHT,
@@ -135,6 +138,18 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     if (failed.length === 0) return;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     throw failed[0]!.reason;
+  }
+
+  /**
+   * A lane's backlog at once: the fan-outs are started in order, so each recipient's sends are
+   * issued in the lane's order (one connection writes them in that order), and awaited together —
+   * one round of waiting for many fan-outs instead of one each. Settled before it throws, so a
+   * retry one by one never races a send still in flight.
+   */
+  private async deliverBatch(fanOuts: ImDeliveryV2[]): Promise<void> {
+    const results = await Promise.allSettled(fanOuts.map((fanOut) => this.deliver(fanOut)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async deliverOne(delivery: ImDeliveryV1): Promise<void> {

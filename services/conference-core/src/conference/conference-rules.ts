@@ -181,6 +181,13 @@ function merge(b: DecisionBuilder, other: Decision): void {
   for (const p of other.touched) b.touch(p);
 }
 
+/** Decisions taken one after another, as one: deliveries and events in order, touched once each. */
+export function mergeDecisions(decisions: Decision[]): Decision {
+  const b = new DecisionBuilder();
+  for (const decision of decisions) merge(b, decision);
+  return b.decision;
+}
+
 class DecisionBuilder {
   readonly decision: Decision = { deliveries: [], events: [], touched: [] };
 

@@ -15,7 +15,7 @@ import {
   type Network,
   type PresenceChangedV1,
 } from '@parley/contracts';
-import { claimMessage } from '@parley/persistence';
+import { claimMessage, claimMessages } from '@parley/persistence';
 import { planFanOut } from '../delivery/fan-out.js';
 import {
   OFFLINE_QUEUE,
@@ -70,6 +70,11 @@ export class ConferenceStore {
   /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
   claim(tx: Tx, consumer: string, id: string): Promise<boolean> {
     return claimMessage(tx, consumer, id);
+  }
+
+  /** Claims several event ids in one statement: those not handled before. */
+  claimAll(tx: Tx, consumer: string, ids: string[]): Promise<Set<string>> {
+    return claimMessages(tx, consumer, ids);
   }
 
   // ---- conferences ------------------------------------------------------------------------

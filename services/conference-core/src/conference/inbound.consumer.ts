@@ -147,6 +147,9 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
         durable: consumers.conferenceCoreInboundPartition(partition),
         filterSubject: subjects.imInboundPartition(partition),
         handler: (event: ImInboundV1) => this.inbound.handleInbound(event),
+        // A conference's backlog is decided in one transaction (all or nothing; one by one on failure).
+        batchHandler: (events: ImInboundV1[]) => this.inbound.handleBatch(events),
+        maxBatch: 32,
         laneOf: (event: ImInboundV1) => event.conferenceId,
         maxAckPending: IN_FLIGHT_PER_PARTITION,
         resetToAckFloor: true,

@@ -25,6 +25,7 @@ import type { ConferenceEntity } from './conference.entity.js';
 import {
   closeConference,
   invite,
+  mergeDecisions,
   presenceKey,
   removeParticipant,
   setOwner,
@@ -147,7 +148,7 @@ export class OwnerCommandsService {
       request.conferenceId,
       ({ entity, facts, roster, rows }) => {
         if (entity.state === 'terminated') throw new DomainError('conflict', 'the conference has ended');
-        const decision = emptyDecision();
+        const decisions: Decision[] = [];
         const added: ParticipantFacts[] = [];
         const errors: AddParticipantsResponse['errors'] = [];
         const seen = new Set<string>();
@@ -194,11 +195,11 @@ export class OwnerCommandsService {
             this.invitations,
           );
           if (outcome.refusal) return fail('address', 'conflict', outcome.refusal);
-          merge(decision, outcome.decision);
+          decisions.push(outcome.decision);
           added.push(outcome.participant!);
         });
         return {
-          decision,
+          decision: mergeDecisions(decisions),
           result: () => ({
             added: added.map((p) => this.participantView(entity.id, p, rows.get(p)?.invitedAt)),
             errors,
@@ -311,11 +312,4 @@ export class OwnerCommandsService {
 
 function emptyDecision(): Decision {
   return { deliveries: [], events: [], touched: [] };
-}
-
-function merge(into: Decision, from: Decision): void {
-  if (into === from) return;
-  into.deliveries.push(...from.deliveries);
-  into.events.push(...from.events);
-  for (const p of from.touched) if (!into.touched.includes(p)) into.touched.push(p);
 }
