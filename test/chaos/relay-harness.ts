@@ -70,15 +70,21 @@ export interface ChaosConference {
   publishInbound: (from: string, body: string) => Promise<unknown>;
 }
 
+/**
+ * Starts a conference of these XMPP participants and has them join: a new one named `nameOrId`,
+ * or the draft whose id it is (`draftId: true`).
+ */
 export async function startChaosConference(
   rpc: RpcClient,
   bus: JetStreamBus,
   ownerId: string,
-  name: string,
+  nameOrId: string,
   participants: string[],
+  draftId = false,
 ): Promise<ChaosConference> {
-  const conference = await rpc.call(conferencesRpc.create, { ownerId, name });
-  const conferenceId = conference.id;
+  const conferenceId = draftId
+    ? nameOrId
+    : (await rpc.call(conferencesRpc.create, { ownerId, name: nameOrId })).id;
   await rpc.call(conferencesRpc.addParticipants, {
     ownerId,
     conferenceId,

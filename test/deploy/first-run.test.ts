@@ -158,6 +158,23 @@ describe('npm start for a newcomer', () => {
         const client = await XmppTestClient.connect(account);
         await client.stop();
       }
+      // The console is served, and registering there works: the launcher's mail sink prints the link.
+      const console = /Owner console: (http:\/\/127\.0\.0\.1:\d+)\//.exec(output())![1]!;
+      const page = await fetch(`${console}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      const email = `newcomer-${randomBytes(3).toString('hex')}@example.org`;
+      const registered = await fetch(`${console}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'a long enough password', displayName: 'Newcomer' }),
+      });
+      expect(registered.status).toBe(201);
+      await waitFor('the confirmation mail in the launcher output', () =>
+        new RegExp(`mail to ${email.replace('.', '\\.')}[\\s\\S]*/confirm\\?token=`).test(output())
+          ? true
+          : undefined,
+      );
     } finally {
       await stop(launcher, 'SIGINT');
       await release();

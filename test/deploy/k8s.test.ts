@@ -196,7 +196,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
         .map((p: { port: number }) => p.port);
     expect(egressPorts('parley-egress-dns-and-nats')).toContain(4222);
     expect(egressPorts('parley-egress-postgresql')).toEqual([5432]);
-    expect(egressPorts('gateway-xmpp-egress-xmpp-server')).toEqual([5347]);
+    // The component port, and owners' XMPP servers for contact import.
+    expect(egressPorts('gateway-xmpp-egress-xmpp-server')).toEqual([5347, 5222, 5223]);
     expect(egressPorts('gateway-irc-egress-irc-servers')).toContain(6697);
   });
 });

@@ -13,7 +13,11 @@ import { JetStreamBus, RpcClient } from '@parley/bus';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '@parley/gateway-kit';
 import {
   SERVICE_NAMES,
+  STREAM_PROVISIONER,
   accountsRpc,
+  conferencesRpc,
+  contactSubjects,
+  inboxPrefix,
   rpcSubject,
   consumers,
   natsAccountsConfig,
@@ -50,8 +54,14 @@ const open: NatsConnection[] = [];
 
 const urlFor = (user: ServiceName | 'admin') => `nats://${user}:${passwords[user]}@127.0.0.1:${port}`;
 
-async function connectAs(user: ServiceName | 'admin') {
-  const nc = await connect({ servers: `127.0.0.1:${port}`, user, pass: passwords[user] });
+/** Connects as a user; a service's user gets its own inbox prefix, as the services' connections do. */
+async function connectAs(user: ServiceName | 'admin', options: { inboxPrefix?: string } = {}) {
+  const nc = await connect({
+    servers: `127.0.0.1:${port}`,
+    user,
+    pass: passwords[user],
+    inboxPrefix: options.inboxPrefix ?? (user === 'admin' ? undefined : inboxPrefix(user)),
+  });
   open.push(nc);
   const violations: PermissionViolationError[] = [];
   void (async () => {
@@ -122,10 +132,30 @@ describe('NATS permissions generated from the contracts', () => {
     );
   });
 
-  it('lets a gateway provision streams and publish its inbound traffic, and nothing outside its subjects', async () => {
+  it('lets only the stream provisioner create and change streams; the others may look them up', async () => {
+    const provisioner = await connectAs(STREAM_PROVISIONER);
+    await (await JetStreamBus.fromConnection(provisioner.nc)).ensureStreams();
+    // Twice: the second run updates every stream in place.
+    await (await JetStreamBus.fromConnection(provisioner.nc)).ensureStreams();
+    expect(provisioner.violations).toEqual([]);
+
+    const gateway = await connectAs('gateway-irc');
+    const bus = await JetStreamBus.fromConnection(gateway.nc);
+    await bus.checkStreams();
+    const jsm = await jetstreamManager(gateway.nc, { timeout: 2_000 });
+    const name = streams.confEvents().name;
+    await expect(jsm.streams.update(name, { max_age: 1_000_000_000 })).rejects.toThrow();
+    await gateway.violated('publish', `$JS.API.STREAM.UPDATE.${name}`);
+    await expect(jsm.streams.add({ name: 'SNOOP', subjects: ['snoop.>'] })).rejects.toThrow();
+    await gateway.violated('publish', '$JS.API.STREAM.CREATE.SNOOP');
+    const admin = await jetstreamManager((await connectAs('admin')).nc);
+    expect((await admin.streams.info(name)).config.max_age).not.toBe(1_000_000_000);
+  });
+
+  it('lets a gateway publish its inbound traffic, and nothing outside its subjects', async () => {
     const { nc, violated } = await connectAs('gateway-xmpp');
     const bus = await JetStreamBus.fromConnection(nc);
-    await bus.ensureStreams();
+    await bus.checkStreams();
     const ack = await bus.js.publish(subjects.imInbound('xmpp', 'conf-1'), '{}', { msgID: 'm-1' });
     expect(ack.stream).toBe(streams.imInbound().name);
 
@@ -177,7 +207,7 @@ describe('NATS permissions generated from the contracts', () => {
     await violated('subscription', subjects.rpc('accounts', '>'));
   });
 
-  it("keeps owners' decrypted IM credentials to the services that log in as the owner", async () => {
+  it("keeps owners' decrypted IM credentials to contact import, the one path that logs in as the owner", async () => {
     const subject = rpcSubject(accountsRpc.imAccountCredentials);
     const api = await connectAs('api-gateway');
     api.nc.publish(subject, '{}');
@@ -191,10 +221,67 @@ describe('NATS permissions generated from the contracts', () => {
     expect(importer.violations).toEqual([]);
   });
 
+  it("does not let a gateway call the credentials request, nor subscribe to another service's replies", async () => {
+    for (const network of ['xmpp', 'irc'] as const) {
+      const gateway = await connectAs(`gateway-${network}`);
+      const credentials = rpcSubject(accountsRpc.imAccountCredentials);
+      gateway.nc.publish(credentials, '{}');
+      await gateway.violated('publish', credentials);
+      // Nor any other request of accounts: a gateway has no business there.
+      gateway.nc.publish(rpcSubject(accountsRpc.login), '{}');
+      await gateway.violated('publish', rpcSubject(accountsRpc.login));
+      // Every reply inbox, and accounts' own, are refused; its own inbox is allowed.
+      for (const inbox of ['_INBOX.>', `${inboxPrefix('accounts')}.>`, `${inboxPrefix('api-gateway')}.>`]) {
+        gateway.nc.subscribe(inbox);
+        await gateway.violated('subscription', inbox);
+      }
+      gateway.nc.subscribe(`${inboxPrefix(`gateway-${network}`)}.x`);
+      await gateway.nc.flush();
+      expect(gateway.violations.map((v) => v.subject)).not.toContain(
+        `${inboxPrefix(`gateway-${network}`)}.x`,
+      );
+      // The requests it needs still go out.
+      gateway.nc.publish(rpcSubject(conferencesRpc.bot), '{}');
+      await gateway.nc.flush();
+      expect(gateway.violations.map((v) => v.subject)).not.toContain(rpcSubject(conferencesRpc.bot));
+    }
+  });
+
+  it('gives a service that forgets its inbox prefix no replies at all: the default inbox is refused', async () => {
+    const gateway = await connectAs('gateway-xmpp', { inboxPrefix: '_INBOX' });
+    await expect(
+      gateway.nc.request(rpcSubject(conferencesRpc.bot), '{}', { timeout: 1_000 }),
+    ).rejects.toThrow();
+    await waitFor('the refused default inbox', () =>
+      gateway.violations.find((v) => v.operation === 'subscription' && v.subject.startsWith('_INBOX.')),
+    );
+  });
+
+  it("carries an import's progress from contact-import to api-gateway, and to no other service", async () => {
+    const subject = contactSubjects.importEvents('0196f0c4-0000-7000-8000-000000000001');
+    const api = await connectAs('api-gateway');
+    const received: string[] = [];
+    api.nc.subscribe(contactSubjects.importEventsAll(), {
+      callback: (_e, msg) => {
+        received.push(msg.string());
+      },
+    });
+    const gateway = await connectAs('gateway-xmpp');
+    gateway.nc.subscribe(contactSubjects.importEventsAll());
+    await gateway.violated('subscription', contactSubjects.importEventsAll());
+    await api.nc.flush();
+    const importer = await connectAs('contact-import');
+    importer.nc.publish(subject, 'step 1');
+    await importer.nc.flush();
+    await waitFor('api-gateway to receive the progress step', () => received.includes('step 1'));
+    expect(importer.violations).toEqual([]);
+    expect(api.violations).toEqual([]);
+  });
+
   it('lets archive consume its durable but not create consumers on other streams', async () => {
     const archive = await connectAs('archive');
     const bus = await JetStreamBus.fromConnection(archive.nc);
-    await bus.ensureStreams();
+    await bus.checkStreams();
     const consumer = await bus.consume({
       stream: streams.confEvents(),
       durable: consumers.archiveEvents,
@@ -232,6 +319,8 @@ describe('NATS permissions generated from the contracts', () => {
             PARLEY_HTTP_PORT: String(port),
             PARLEY_BUS_PREFIX: process.env.PARLEY_BUS_PREFIX,
             PARLEY_LOG_LEVEL: 'warn',
+            // As deployed: only the provisioner changes streams; the others wait for them.
+            PARLEY_PROVISION_STREAMS: String(service === STREAM_PROVISIONER),
           },
         });
         running.push({ service, port, process: process_ });
@@ -247,7 +336,17 @@ describe('NATS permissions generated from the contracts', () => {
         );
       }
 
-      const gateway = RpcClient.create(urlFor('api-gateway'));
+      // A real owner request through the running api-gateway: its RPC to accounts is answered on
+      // the gateway's own inbox (`_INBOX_api-gateway`), the only one its user may read.
+      const apiPort = running.find((r) => r.service === 'api-gateway')!.port;
+      const login = await fetch(`http://127.0.0.1:${apiPort}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@example.org', password: 'not a password' }),
+      });
+      expect(login.status).toBe(401);
+
+      const gateway = RpcClient.create(urlFor('api-gateway'), 'api-gateway');
       await gateway.connect();
       const reply = await gateway.call(pingRpc('accounts'), { from: 'api-gateway' });
       expect(reply.service).toBe('accounts');
@@ -257,7 +356,7 @@ describe('NATS permissions generated from the contracts', () => {
       expect(server.output().slice(logMark)).not.toMatch(/violation/i);
 
       // presence has no business with accounts: its request is refused by the server, not answered.
-      const presence = RpcClient.create(urlFor('presence'));
+      const presence = RpcClient.create(urlFor('presence'), 'presence');
       await presence.connect();
       await expect(presence.call(pingRpc('accounts'), { from: 'presence' }, 1_500)).rejects.toThrow();
       await presence.close();

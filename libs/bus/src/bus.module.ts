@@ -21,6 +21,11 @@ export interface BusModuleOptions {
   natsUrl: string;
   /** JetStream stream replicas (1 locally, 3 on a production cluster). */
   replicas?: number;
+  /**
+   * Whether this service creates and updates the streams at start-up (default true, as on a
+   * developer machine); false: it only checks that they exist (docs/bus.md, "Provisioning").
+   */
+  provisionStreams?: boolean;
 }
 
 /** Reports whether the NATS connection is usable; used by /health/ready. */
@@ -67,9 +72,11 @@ export class BusModule {
             const bus = await JetStreamBus.connect({
               natsUrl: opts.natsUrl,
               name: opts.service,
+              service: opts.service,
               replicas: opts.replicas ?? 1,
             });
-            await bus.ensureStreams();
+            if (opts.provisionStreams ?? true) await bus.ensureStreams();
+            else await bus.checkStreams();
             return bus;
           },
         },
@@ -77,7 +84,7 @@ export class BusModule {
           provide: RpcClient,
           inject: [BUS_OPTIONS],
           useFactory: async (opts: BusModuleOptions) => {
-            const client = RpcClient.create(opts.natsUrl);
+            const client = RpcClient.create(opts.natsUrl, opts.service);
             await client.connect();
             return client;
           },

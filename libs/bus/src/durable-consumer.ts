@@ -49,6 +49,14 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   ackWaitMs?: number;
   /** Start by re-reading everything after the ack floor (taking over from a consumer that died). */
   resetToAckFloor?: boolean;
+  /**
+   * Handles several waiting messages of one lane at once, all or nothing (e.g. one transaction):
+   * when a lane has a backlog, up to `maxBatch` of its messages go to this handler together. If it
+   * throws, each is handled alone by `handler` under the retry policy, so a bad one is isolated.
+   */
+  batchHandler?: (messages: Array<z.infer<S>>, contexts: MessageContext[]) => Promise<void>;
+  /** Most messages a batch takes (default 32). */
+  maxBatch?: number;
   /** Called after a message the handler could not process was dead-lettered (e.g. to tell its sender). */
   onDeadLetter?: (message: z.infer<S>, reason: string) => Promise<void>;
 }
@@ -165,6 +173,14 @@ export class DurableConsumer<S extends z.ZodType> {
   private async drainLane(key: string, lane: Lane<z.infer<S>>): Promise<void> {
     lane.running = true;
     while (lane.queue.length > 0) {
+      if (this.options.batchHandler && lane.queue.length > 1 && !this.stopping) {
+        const batch = lane.queue.splice(0, this.options.maxBatch ?? 32);
+        if (await this.handleBatch(batch)) {
+          for (const { msg } of batch) this.inHand.delete(msg);
+          continue;
+        }
+        lane.queue.unshift(...batch); // one by one, under the retry policy
+      }
       const { msg, payload } = lane.queue.shift()!;
       if (this.stopping) {
         settle(() => msg.nak());
@@ -182,6 +198,34 @@ export class DurableConsumer<S extends z.ZodType> {
     lane.running = false;
     this.lanes.delete(key);
     if (this.lanes.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** One attempt at a lane's backlog in one go; true when every message of it was acked. */
+  private async handleBatch(batch: Array<{ msg: JsMsg; payload: z.infer<S> }>): Promise<boolean> {
+    const stopTimer = busMetrics.handlerSeconds.startTimer(this.labels);
+    try {
+      await this.options.batchHandler!(
+        batch.map((item) => item.payload),
+        batch.map(({ msg }) => ({
+          subject: msg.subject,
+          deliveryCount: msg.info.deliveryCount,
+          streamSequence: msg.seq,
+        })),
+      );
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      logger().warn(
+        { err: error, consumer: this.name, size: batch.length },
+        'a batch failed; handling its messages one by one',
+      );
+      return false;
+    }
+    stopTimer({ outcome: 'ok' });
+    for (const { msg } of batch) {
+      settle(() => msg.ack());
+      busMetrics.consumed.inc(this.labels);
+    }
+    return true;
   }
 
   private drained(): Promise<void> {

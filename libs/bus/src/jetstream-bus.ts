@@ -26,7 +26,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { z } from 'zod';
-import { HEADERS, allStreams, dlqStream, type StreamDefinition } from '@parley/contracts';
+import { HEADERS, allStreams, dlqStream, type ServiceName, type StreamDefinition } from '@parley/contracts';
 import { busMetrics, currentCorrelationId, logger, retry } from '@parley/observability';
 import { DurableConsumer, type DurableConsumerOptions } from './durable-consumer.js';
 import { natsConnectionOptions } from './rpc.js';
@@ -37,6 +37,8 @@ export interface BusConnectOptions {
   name: string;
   /** Stream replicas (1 on a single server; 3 in production clusters). */
   replicas?: number;
+  /** The service whose NATS user connects (its replies come on its own inbox prefix). */
+  service?: ServiceName;
 }
 
 export interface PublishOptions {
@@ -66,12 +68,9 @@ export class JetStreamBus {
   static async connect(options: BusConnectOptions): Promise<JetStreamBus> {
     const nc = await retry(`connecting to NATS at ${options.natsUrl.replace(/\/\/[^@/]*@/g, '//***@')}`, () =>
       connect({
-        ...natsConnectionOptions(options.natsUrl),
+        ...natsConnectionOptions(options.natsUrl, options.service),
         name: options.name,
         maxReconnectAttempts: -1,
-        // Async stack traces cost ~20% of a busy service's CPU (one error object per request).
-        noAsyncTraces: true,
-
         reconnectTimeWait: 500,
       }),
     );
@@ -103,6 +102,27 @@ export class JetStreamBus {
         if (!isNotFound(error)) throw error;
         await this.jsm.streams.add(config);
       }
+    }
+  }
+
+  /**
+   * Checks that the given streams exist, without changing them: what every service but the stream
+   * provisioner does at start-up (docs/bus.md, "Provisioning"). Waits (start-up retries) for a
+   * provisioner that starts at the same time; then fails naming the missing stream.
+   */
+  async checkStreams(definitions: Array<Pick<StreamDefinition, 'name'>> = [...allStreams(), dlqStream()]) {
+    for (const def of definitions) {
+      await retry(`stream ${def.name} (created by the stream provisioner)`, async () => {
+        try {
+          await this.jsm.streams.info(def.name);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          throw new Error(
+            `the stream ${def.name} does not exist: start the stream provisioner first (PARLEY_PROVISION_STREAMS=true)`,
+            { cause: error },
+          );
+        }
+      });
     }
   }
 

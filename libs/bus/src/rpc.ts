@@ -6,8 +6,10 @@ import { ClientProxyFactory, Transport, type ClientProxy, type NatsOptions } fro
 import { firstValueFrom, timeout } from 'rxjs';
 import type { z } from 'zod';
 import {
+  inboxPrefix,
   rpcResultSchema,
   rpcSubject,
+  type ServiceName,
   type ErrorCode,
   type RpcDefinition,
   type RpcError,
@@ -44,9 +46,13 @@ export class DomainError extends Error {
 /**
  * NATS servers and credentials from `PARLEY_NATS_URL` (`nats://user:password@host:4222,…`): nats.js
  * ignores credentials inside server URLs, so they are lifted out into `user`/`pass`. Each service
- * has its own NATS user in production (deploy/nats/accounts.conf).
+ * has its own NATS user in production (deploy/nats/accounts.conf), which may receive replies only
+ * on the service's own inbox prefix: given the service, its connections use that prefix.
  */
-export function natsConnectionOptions(natsUrl: string): { servers: string[]; user?: string; pass?: string } {
+export function natsConnectionOptions(
+  natsUrl: string,
+  service?: ServiceName,
+): { servers: string[]; user?: string; pass?: string; inboxPrefix?: string; noAsyncTraces: boolean } {
   let credentials: { user?: string; pass?: string } = {};
   const servers = natsUrl.split(',').map((server) => {
     const match = /^([a-z]+:\/\/)([^@/]*)@(.*)$/.exec(server);
@@ -55,12 +61,19 @@ export function natsConnectionOptions(natsUrl: string): { servers: string[]; use
     credentials = { user: decodeURIComponent(user!), pass: decodeURIComponent(pass ?? '') };
     return `${match[1]}${match[3]}`;
   });
-  return { servers, ...credentials };
+  return {
+    servers,
+    ...credentials,
+    ...(service ? { inboxPrefix: inboxPrefix(service) } : {}),
+    // Async stack traces cost a captured stack per request (≈ 4 % of conference-core's CPU, profiled
+    // in docs/performance.md): off on every connection, not only JetStream's.
+    noAsyncTraces: true,
+  };
 }
 
 /** Options for `app.connectMicroservice`: replicas of a service share one queue group. */
-export function natsMicroserviceOptions(natsUrl: string, queue: string): NatsOptions {
-  return { transport: Transport.NATS, options: { ...natsConnectionOptions(natsUrl), queue } };
+export function natsMicroserviceOptions(natsUrl: string, queue: ServiceName): NatsOptions {
+  return { transport: Transport.NATS, options: { ...natsConnectionOptions(natsUrl, queue), queue } };
 }
 
 /**
@@ -106,9 +119,13 @@ export async function answerRpc<Req extends z.ZodType, Res extends z.ZodType>(
 export class RpcClient {
   private constructor(private readonly proxy: ClientProxy) {}
 
-  static create(natsUrl: string): RpcClient {
+  /** `service`: whose NATS user this is (its replies come on its own inbox prefix). */
+  static create(natsUrl: string, service?: ServiceName): RpcClient {
     return new RpcClient(
-      ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(natsUrl) }),
+      ClientProxyFactory.create({
+        transport: Transport.NATS,
+        options: natsConnectionOptions(natsUrl, service),
+      }),
     );
   }
 

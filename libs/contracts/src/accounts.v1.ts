@@ -68,6 +68,8 @@ export const registerBodySchema = z.strictObject({
   displayName: ownerDisplayNameSchema,
 });
 export const confirmBodySchema = z.strictObject({ token: confirmationTokenSchema });
+/** Ask for the confirmation mail of a registration again (answered alike for every address). */
+export const resendConfirmationBodySchema = z.strictObject({ email: ownerEmailSchema });
 export const loginBodySchema = z.strictObject({
   email: ownerEmailSchema,
   // Login does not re-apply the policy: a wrong password is "wrong", never "too short".
@@ -104,6 +106,13 @@ const ownerScoped = { ownerId: accountsIdSchema };
 export const accountsRpc = {
   register: defineRpc('accounts', 'register', registerBodySchema, ownerProfileSchema),
   confirmEmail: defineRpc('accounts', 'confirmEmail', confirmBodySchema, ownerProfileSchema),
+  /** Mails a registration's token again if the address waits for confirmation; `{}` in every case. */
+  resendConfirmation: defineRpc(
+    'accounts',
+    'resendConfirmation',
+    resendConfirmationBodySchema,
+    accountsEmptySchema,
+  ),
   login: defineRpc('accounts', 'login', loginBodySchema, loginResponseSchema),
   getOwner: defineRpc('accounts', 'getOwner', z.strictObject(ownerScoped), ownerProfileSchema),
   updateOwner: defineRpc(

@@ -8,7 +8,7 @@
  * (disco, vCard, probes) and carry no owner.
  */
 import { z } from 'zod';
-import { aggregatePresenceSchema, conferenceIdSchema } from './messages.v1.js';
+import { aggregatePresenceSchema, conferenceIdSchema, identitySchema } from './messages.v1.js';
 import { networkSchema } from './networks.js';
 import { defineRpc } from './rpc.js';
 
@@ -95,6 +95,13 @@ export const participantViewSchema = z.object({
   messageCount: z.number().int(),
   /** Aggregate presence; null until the presence service answers for this participant. */
   presence: aggregatePresenceSchema.nullable(),
+  /**
+   * Whether the network proves who the participant is: false for IRC without network accounts,
+   * where whoever holds the nick speaks as them.
+   */
+  verified: z.boolean(),
+  /** This participant is the conference's owner (their chosen IM account). */
+  isOwner: z.boolean(),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
 
@@ -107,6 +114,8 @@ export const createConferenceRequestSchema = z.object({
   ttlSeconds: ttlSeconds.default(TTL_DEFAULT_SECONDS),
   joinPolicy: joinPolicySchema.default('invite-only'),
   ownerImAccountId: z.string().min(1).max(200).nullable().default(null),
+  /** The identity of `ownerImAccountId` (api-gateway resolved it with accounts): the owner takes part. */
+  ownerIdentity: identitySchema.nullable().default(null),
 });
 
 export type CreateConferenceRequest = z.infer<typeof createConferenceRequestSchema>;
@@ -117,6 +126,8 @@ export const updateConferenceRequestSchema = conferenceRef.extend({
   ttlSeconds: ttlSeconds.optional(),
   joinPolicy: joinPolicySchema.optional(),
   ownerImAccountId: z.string().min(1).max(200).nullable().optional(),
+  /** Given with `ownerImAccountId`: its identity, or null when the owner stops taking part. */
+  ownerIdentity: identitySchema.nullable().optional(),
 });
 
 export type UpdateConferenceRequest = z.infer<typeof updateConferenceRequestSchema>;

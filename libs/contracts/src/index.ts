@@ -11,4 +11,6 @@ export * from './accounts.v1.js';
 export * from './conferences.v1.js';
 export * from './archive.v1.js';
 export * from './presence.v1.js';
+export * from './owners.v1.js';
 export * from './permissions.js';
+export * from './contacts.v1.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { envelopeSchema } from './envelope.js';
-import { networkSchema } from './networks.js';
+import { MAX_ADDRESS_LENGTH, networkSchema } from './networks.js';
 
 /** Readable conference id: a slug of the name plus randomness, e.g. `team-sync-k4q7`. Also a subject token. */
 export const conferenceIdSchema = z
@@ -14,7 +14,7 @@ export const conferenceIdSchema = z
     'a conference id is lower-case letters, digits and dashes',
   );
 
-const address = z.string().min(1).max(320);
+const address = z.string().min(1).max(MAX_ADDRESS_LENGTH);
 /** Message bodies are capped: a 100 kB paste is refused by the gateway, not carried around. */
 export const MAX_BODY_LENGTH = 16_384;
 const body = z.string().max(MAX_BODY_LENGTH);

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { envelopeSchema } from './envelope.js';
 import { conferenceIdSchema, imDeliveryV1Schema, MAX_BODY_LENGTH, type ImDeliveryV1 } from './messages.v1.js';
-import { networkSchema } from './networks.js';
+import { MAX_ADDRESS_LENGTH, networkSchema } from './networks.js';
 
 /** Most recipients one fan-out delivery carries (a larger fan-out is split into several). */
 export const MAX_RECIPIENTS = 2_000;
@@ -22,7 +22,7 @@ export const imDeliveryV2Schema = envelopeSchema.extend({
   kind: imDeliveryV1Schema.shape.kind,
   body: z.string().max(MAX_BODY_LENGTH).optional(),
   /** Every recipient, in the order they are served. */
-  recipients: z.array(z.string().min(1).max(320)).min(1).max(MAX_RECIPIENTS),
+  recipients: z.array(z.string().min(1).max(MAX_ADDRESS_LENGTH)).min(1).max(MAX_RECIPIENTS),
 });
 export type ImDeliveryV2 = z.infer<typeof imDeliveryV2Schema>;
 

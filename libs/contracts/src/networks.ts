@@ -17,11 +17,16 @@ const IRC_NICK = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
  * Checks an address for a network; returns a precise reason when it is not valid, or null.
  * `use`: an IM `account` (a login, so an IRC one names its server) or a conference `participant`.
  */
+/** Longest address a participant or account may have (the bus contracts carry at most this). */
+export const MAX_ADDRESS_LENGTH = 320;
+
 export function addressError(
   network: Network,
   address: string,
   use: 'account' | 'participant' = 'account',
 ): string | null {
+  if (address.length > MAX_ADDRESS_LENGTH)
+    return `the address is too long (at most ${MAX_ADDRESS_LENGTH} characters)`;
   if (network === 'xmpp') {
     const at = address.indexOf('@');
     if (at <= 0) return 'an XMPP address must look like user@domain';

@@ -1,16 +1,26 @@
 /**
  * NATS permissions per service, derived from these contracts so they cannot drift: each service
  * declares what it does on the bus (streams it publishes to, durable consumers it runs, streams it
- * reads with ephemeral consumers, services it calls, KV buckets it uses) and `natsPermissions()`
+ * reads with ephemeral consumers, requests it makes, KV buckets it uses) and `natsPermissions()`
  * turns that into the publish/subscribe allow-lists of its NATS user. `deploy/nats/generate.mjs`
  * writes them as a nats-server accounts config.
+ *
+ * Least privilege (issue 13): each user receives replies only on its own inbox prefix
+ * (`_INBOX_<service>.>`, see `inboxPrefix`), so no service can read another's replies (login
+ * tokens, decrypted IM passwords); it may make only the requests listed in its `calls`; and only
+ * the stream provisioner may create or change a stream — everyone else may only look one up.
  *
  * A service that starts using the bus in a new way adds it to BUS_NEEDS below — and nowhere else.
  */
 import { accountsRpc } from './accounts.v1.js';
+import { archiveHistoryCommandRpc, archiveSearchCommandRpc } from './archive.v1.js';
+import { conferencesRpc } from './conferences.v1.js';
+import { contactSubjects, contactsRpc } from './contacts.v1.js';
 import type { Network } from './networks.js';
 import { NETWORKS } from './networks.js';
-import { rpcSubject } from './rpc.js';
+import { ownerConsumers, ownerSubjects } from './owners.v1.js';
+import { presenceRpc } from './presence.v1.js';
+import { rpcSubject, type RpcDefinition } from './rpc.js';
 import {
   consumers,
   dlqStream,
@@ -28,6 +38,25 @@ interface DurableUse {
   durable: string;
 }
 
+/**
+ * The reply-subject prefix of a service's NATS connections (nats.js `inboxPrefix`): its user may
+ * subscribe to `<prefix>.>` and to no other inbox.
+ */
+export function inboxPrefix(service: ServiceName): string {
+  return `_INBOX_${service}`;
+}
+
+/**
+ * The one service whose start-up creates and updates the JetStream streams (PARLEY_PROVISION_STREAMS
+ * is true for it alone in deployments); the others only check that the streams exist. It is the
+ * service at the centre of the streams: it consumes the inbound and presence-change streams and
+ * writes the outbound and conference-event ones. See docs/bus.md, "Provisioning".
+ */
+export const STREAM_PROVISIONER: ServiceName = 'conference-core';
+
+/** A request a service makes: every RPC of a service, or one RPC. */
+export type RpcCall = ServiceName | RpcDefinition;
+
 /** What a service does on the bus. Functions, because names depend on the bus prefix. */
 export interface BusNeeds {
   /** Subjects it publishes to JetStream streams (wildcards allowed). */
@@ -36,10 +65,12 @@ export interface BusNeeds {
   durables: () => DurableUse[];
   /** Stream names it reads with ephemeral/ordered consumers (e.g. a live feed). */
   reads: () => string[];
-  /** Services whose RPCs it calls. */
-  calls: ServiceName[];
+  /** The requests it makes: all RPCs of a service (`'archive'`), or single ones (`presenceRpc.query`). */
+  calls: RpcCall[];
   /** KV buckets it reads and writes. */
   kv: () => string[];
+  /** Core NATS subjects it subscribes to beyond its own RPCs (e.g. import progress for SSE). */
+  subscribes?: () => string[];
   /**
    * Whether it may ask accounts for an owner's decrypted IM credentials (it logs in as the owner):
    * everyone else is denied that one subject even when it may call accounts.
@@ -52,10 +83,13 @@ const gatewayNeeds = (network: Network): BusNeeds => ({
   publishes: () => [subjects.imInboundFrom(network), subjects.presenceUpdate(network)],
   durables: () => [{ stream: streams.imOutbound, durable: consumers.gatewayOutbound(network) }],
   reads: () => [],
-  // Conference lookups (bots, service discovery) and owner credentials for contact import.
-  calls: ['conference-core', 'accounts', 'presence'],
+  // Conference lookups (the bot's name and state, service discovery) and nothing else. A gateway
+  // never asks accounts for anything, least of all an owner's IM credentials: contact import
+  // (issue: import contacts) is to come through ONE path — contact-import asks accounts for the
+  // credentials and hands them to the gateway in its own fetch-roster request, which the gateway
+  // answers — so a compromised gateway can read no owner's password on its own.
+  calls: [conferencesRpc.bot, conferencesRpc.forAddress],
   kv: () => [kvBuckets.deliveryProgress()],
-  imCredentials: true,
 });
 
 /** The bus needs of every service: the single source of its NATS permissions. */
@@ -63,42 +97,67 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
   'api-gateway': {
     publishes: () => [],
     durables: () => [],
-    // The SSE live feed of a conference reads CONF_EVENTS with ordered consumers.
-    reads: () => [streams.confEvents().name],
-    calls: ['accounts', 'contact-import', 'conference-core', 'archive', 'presence'],
+    // The SSE live feed of a conference reads CONF_EVENTS (its facts) and PRESENCE_CHANGES (its
+    // participants' presence) with ordered consumers; OWNER_EVENTS tells it the owners deleted
+    // recently, whose tokens it refuses at once.
+    reads: () => [streams.confEvents().name, streams.presenceChanges().name, streams.ownerEvents().name],
+    // The owners' REST front door: it proxies those services' owner requests (accounts' credential
+    // request excepted, see `imCredentials`). Presence joins when its endpoints do.
+    calls: ['accounts', 'contact-import', 'conference-core', 'archive'],
     kv: () => [],
+    // Import progress (core NATS, published by contact-import) for GET imports/{id}/events.
+    subscribes: () => [contactSubjects.importEventsAll()],
   },
   accounts: {
-    publishes: () => [],
+    // The fact that an owner deleted their account (conference-core and archive act on it).
+    publishes: () => [ownerSubjects.deleted('*')],
     durables: () => [],
     reads: () => [],
     calls: [],
     kv: () => [],
   },
   'contact-import': {
-    publishes: () => [],
+    // Import progress on core NATS (not a stream).
+    publishes: () => [contactSubjects.importEventsAll()],
     durables: () => [],
     reads: () => [],
-    calls: ['accounts', 'gateway-xmpp', 'gateway-irc'],
+    // The one path to owners' IM credentials: it reads them to import contacts through a gateway.
+    calls: [accountsRpc.imAccountCredentials, 'gateway-xmpp', 'gateway-irc'],
     kv: () => [],
     imCredentials: true,
   },
   'conference-core': {
-    publishes: () => [...allNetworks(subjects.imOutbound), subjects.confEvents('*')],
+    publishes: () => [
+      ...allNetworks(subjects.imOutbound),
+      subjects.confEvents('*'),
+      ownerSubjects.conferencesClosed('*'),
+    ],
     durables: () => [
       ...inboundPartitions().map((partition) => ({
         stream: streams.imInbound,
         durable: consumers.conferenceCoreInboundPartition(partition),
       })),
       { stream: streams.presenceChanges, durable: consumers.conferenceCorePresence },
+      { stream: streams.ownerEvents, durable: ownerConsumers.conferenceCore },
     ],
     reads: () => [],
-    calls: ['accounts', 'contact-import', 'archive', 'presence'],
+    // The bot's /history and /search, presence for /list status, and the owner's contacts for the
+    // `owner-contacts` join policy.
+    calls: [
+      archiveHistoryCommandRpc,
+      archiveSearchCommandRpc,
+      presenceRpc.query,
+      contactsRpc.isContact,
+      contactsRpc.ownersWithContact,
+    ],
     kv: () => [],
   },
   archive: {
     publishes: () => [],
-    durables: () => [{ stream: streams.confEvents, durable: consumers.archiveEvents }],
+    durables: () => [
+      { stream: streams.confEvents, durable: consumers.archiveEvents },
+      { stream: streams.ownerEvents, durable: ownerConsumers.archive },
+    ],
     reads: () => [],
     calls: [],
     kv: () => [],
@@ -125,9 +184,19 @@ export interface NatsPermissions {
 
 const JS_API = '$JS.API';
 
-/** JetStream API subjects to create/update/inspect a stream (every service provisions all streams at start-up). */
+/** JetStream API subjects to create/update/inspect a stream (the provisioner's, and a KV bucket's owner's). */
 function streamProvisioning(stream: string): string[] {
   return ['INFO', 'CREATE', 'UPDATE'].map((op) => `${JS_API}.STREAM.${op}.${stream}`);
+}
+
+/** The JetStream API subject to look a stream up (every service checks the streams at start-up). */
+function streamInfo(stream: string): string[] {
+  return [`${JS_API}.STREAM.INFO.${stream}`];
+}
+
+/** The subjects an RPC call may publish to. */
+function callSubjects(call: RpcCall): string {
+  return typeof call === 'string' ? subjects.rpc(call, '>') : rpcSubject(call);
 }
 
 /** JetStream API subjects to manage and pull from one named consumer (or `*` for any). */
@@ -153,14 +222,16 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   const publish = new Set<string>([
     // Account info: the JetStream manager checks the API is there.
     `${JS_API}.INFO`,
-    ...allStreamNames.flatMap(streamProvisioning),
+    ...allStreamNames.flatMap(service === STREAM_PROVISIONER ? streamProvisioning : streamInfo),
     ...needs.publishes(),
-    ...needs.calls.map((target) => subjects.rpc(target, '>')),
+    ...needs.calls.map(callSubjects),
   ]);
   const subscribe = new Set<string>([
-    // Its own RPCs (queue group = service name) and every reply inbox (requests, JetStream acks).
+    // Its own RPCs (queue group = service name) and its own reply inbox only (its requests'
+    // replies, JetStream API answers and pulled messages): never another service's replies.
     subjects.rpc(service, '>'),
-    '_INBOX.>',
+    `${inboxPrefix(service)}.>`,
+    ...(needs.subscribes?.() ?? []),
   ]);
   for (const { stream, durable } of needs.durables()) {
     const name = stream().name;

@@ -12,6 +12,7 @@ import {
   presenceUpdateV1Schema,
 } from './messages.v1.js';
 import { imDeliveryV2Schema } from './messages.v2.js';
+import { ownerEventV1Schema, ownerSubjects } from './owners.v1.js';
 
 /**
  * IM_INBOUND is split into partitions by conference (a stable hash of its id): each partition is
@@ -123,6 +124,14 @@ export const streams = {
     subjects: [subjects.presenceChangedAll()],
     schema: presenceChangedV1Schema,
     maxAgeMs: 1 * DAY,
+    duplicateWindowMs: 2 * MINUTE,
+  }),
+  /** Owner facts (owners.v1.ts): deletion, and the closing of a deleted owner's conferences. */
+  ownerEvents: (): StreamDefinition<typeof ownerEventV1Schema> => ({
+    name: streamName('OWNER_EVENTS'),
+    subjects: [ownerSubjects.all()],
+    schema: ownerEventV1Schema,
+    maxAgeMs: 30 * DAY,
     duplicateWindowMs: 2 * MINUTE,
   }),
 };

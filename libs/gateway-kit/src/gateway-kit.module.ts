@@ -1,5 +1,6 @@
 /** GatewayKitModule.forRoot(options): the gateway runtime around one adapter, plus the given health indicator. */
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { contactsControllerFor } from './contacts.controller.js';
 import {
   GATEWAY_OPTIONS,
   GatewayRuntime,
@@ -13,6 +14,8 @@ export class GatewayKitModule {
   static forRoot(options: GatewayOptions, health: Type<NetworkHealthIndicator>): DynamicModule {
     return {
       module: GatewayKitModule,
+      // gateway-<network>.fetchContacts (contact import).
+      controllers: [contactsControllerFor(options.network)],
       providers: [{ provide: GATEWAY_OPTIONS, useValue: options }, GatewayRuntime, health],
       exports: [GatewayRuntime, health],
     };

@@ -19,6 +19,7 @@ import {
   JetStreamBus,
   RpcClient,
   type DurableConsumer,
+  type MessageContext,
 } from '@parley/bus';
 import {
   conferencesRpc,
@@ -179,8 +180,14 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       durable,
       filterSubject: subjects.imOutbound(this.network),
       resetToAckFloor: true,
-      handler: (delivery, context) =>
-        this.deliver(delivery, context.deliveryCount > 1 || context.streamSequence <= this.replayUpTo),
+      handler: (delivery, context) => this.deliver(delivery, this.mayHaveBeenServed(context)),
+      // A conference's backlog goes out pipelined: every send issued in order, awaited together.
+      batchHandler: (deliveries, contexts) =>
+        this.deliverBatch(
+          deliveries,
+          contexts.map((context) => this.mayHaveBeenServed(context)),
+        ),
+      maxBatch: 64,
       // A conference's deliveries in the order conference-core decided them; conferences in parallel.
       laneOf: (delivery) => delivery.conferenceId,
       maxAckPending: IN_FLIGHT,
@@ -217,12 +224,21 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * first reads which recipients an earlier attempt or process served.
    */
   private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false): Promise<void> {
+    await this.serve(fanOut, await this.servedBefore(fanOut, mayHaveBeenServed));
+  }
+
+  /** The recipients of a fan-out an earlier attempt or process served (read only when it may have). */
+  private async servedBefore(fanOut: ImDeliveryV2, mayHaveBeenServed: boolean): Promise<Set<number>> {
+    return mayHaveBeenServed
+      ? this.readProgress(fanOut.deliveryId, fanOut.recipients.length)
+      : new Set<number>();
+  }
+
+  /** Sends to every recipient not served yet; the sends are issued before the first await. */
+  private async serve(fanOut: ImDeliveryV2, servedBefore: Set<number>): Promise<void> {
     const { network } = this;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     const total = fanOut.recipients.length;
-    const servedBefore = mayHaveBeenServed
-      ? await this.readProgress(fanOut.deliveryId, total)
-      : new Set<number>();
     const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
     const pending: number[] = [];
     fanOut.recipients.forEach((to, index) => {
@@ -353,11 +369,31 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     }
   }
 
+  /**
+   * A lane's backlog at once: the fan-outs are started in order, so each recipient's sends are
+   * issued in the lane's order (one connection writes them in that order), and awaited together —
+   * one round of waiting for many fan-outs instead of one each. Settled before it throws, so a
+   * retry one by one never races a send still in flight.
+   */
+  private async deliverBatch(fanOuts: ImDeliveryV2[], mayHaveBeenServed: boolean[]): Promise<void> {
+    // Progress reads first (replays only), so that the sends themselves still start in order.
+    const served = await Promise.all(
+      fanOuts.map((fanOut, i) => this.servedBefore(fanOut, mayHaveBeenServed[i] ?? true)),
+    );
+    const results = await Promise.allSettled(fanOuts.map((fanOut, i) => this.serve(fanOut, served[i]!)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Whether an earlier attempt or process may have served some of a fan-out's recipients. */
+  private mayHaveBeenServed(context: MessageContext): boolean {
+    return context.deliveryCount > 1 || context.streamSequence <= this.replayUpTo;
+  }
+
   private async deliverOne(delivery: ImDeliveryV1, bounces = 0): Promise<void> {
     const { network } = this;
-    const waitedFrom = Date.now();
-    await this.limiter.take(delivery.to);
-    const waited = Date.now() - waitedFrom;
+    // Only time actually held back by a bucket counts (event-loop delay is not rate limiting).
+    const waited = await this.limiter.take(delivery.to);
     if (waited > 0) gatewayMetrics.rateLimitedSeconds.inc({ network }, waited / 1000);
     // Known before the send: a network may say "no" while the send is still in progress (IRC).
     if (delivery.kind === 'message') this.awaitingBounce.set(delivery.deliveryId, { delivery, bounces });

@@ -2,6 +2,7 @@
 export * from './network-adapter.js';
 export * from './gateway-runtime.js';
 export * from './gateway-kit.module.js';
+export * from './contacts.controller.js';
 export * from './rate-limiter.js';
 export * from './backoff.js';
 export * from './bounded-set.js';

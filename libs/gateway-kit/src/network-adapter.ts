@@ -3,7 +3,14 @@
  * adapter translates between its protocol and the contract messages; it holds no bus code.
  * Documented in docs/gateway-adapter.md.
  */
-import type { BotInfo, ImDeliveryV1, ImInboundV1, Identity, Network, PresenceShow } from '@parley/contracts';
+import type {
+  BotInfo,
+  ImDeliveryV1,
+  ImInboundV1,
+  Network,
+  PresenceShow,
+  RosterContact,
+} from '@parley/contracts';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'occurredAt'> : never;
 /** An inbound event (message or subscription answer) without its time: the kit stamps it. */
@@ -18,8 +25,23 @@ export interface PresenceDraft {
   status?: string;
 }
 
-/** What a contact import gets from a network: a list, or a clear "this network has none". */
-export type ContactsResult = { supported: true; contacts: Identity[] } | { supported: false; reason: string };
+/**
+ * What a contact import gets from a network: a list (addresses with names and groups), or a clear
+ * "this network has none". A login that fails throws `ContactsFetchError`.
+ */
+export type ContactsResult =
+  { supported: true; contacts: RosterContact[] } | { supported: false; reason: string };
+
+/** Why a contact list could not be read, in words for the owner (never with the credentials in them). */
+export class ContactsFetchError extends Error {
+  override readonly name = 'ContactsFetchError';
+  constructor(
+    readonly code: 'wrong-password' | 'server-unreachable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** What the adapter may ask of the gateway (implemented by the kit's GatewayRuntime). */
 export interface GatewayPort {
@@ -65,7 +87,11 @@ export interface NetworkAdapter {
   deliver(delivery: ImDeliveryV1): Promise<void>;
   /** The network's form of "may this bot talk to you?" (same contract as deliver). */
   requestAuthorization(delivery: ImDeliveryV1): Promise<void>;
-  /** The contacts of an account on this network, or `supported: false` with the reason. */
+  /**
+   * The contacts of an account on this network, or `supported: false` with the reason; throws
+   * `ContactsFetchError` for a wrong password or an unreachable server. `secret` is the account's
+   * decrypted password: use it for this login only, never log it.
+   */
   fetchContacts(account: { address: string; secret: string }): Promise<ContactsResult>;
 }
 

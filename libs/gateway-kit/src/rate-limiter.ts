@@ -77,12 +77,18 @@ export class RateLimiter {
     }
   }
 
-  /** Waits until a delivery to `recipient` is within both limits, then records it. */
-  async take(recipient: string): Promise<void> {
+  /**
+   * Waits until a delivery to `recipient` is within both limits, then records it. Resolves with
+   * how long it was held back (0 when it went at once).
+   */
+  async take(recipient: string): Promise<number> {
+    let waited = 0;
     for (let delay = this.delayFor(recipient); delay > 0; delay = this.delayFor(recipient)) {
       await new Promise((resolve) => setTimeout(resolve, delay));
+      waited += delay;
     }
     this.record(recipient);
+    return waited;
   }
 
   private bucket(recipient: string, now: number): TokenBucket {

@@ -60,3 +60,17 @@ export async function pruneInbox(dataSource: DataSource, retentionMs = INBOX_RET
   }
   return pruned;
 }
+
+/** claimMessage for several ids in one statement: the ids not processed before (now claimed). */
+export async function claimMessages(
+  manager: EntityManager,
+  consumer: string,
+  messageIds: string[],
+): Promise<Set<string>> {
+  const rows = (await manager.query(
+    `INSERT INTO inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
+     ON CONFLICT DO NOTHING RETURNING message_id`,
+    [consumer, messageIds],
+  )) as Array<{ message_id: string }>;
+  return new Set(rows.map((row) => row.message_id));
+}

@@ -8,7 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Type } from '@nestjs/common';
 import { natsMicroserviceOptions } from '@parley/bus';
 import type { ServiceName } from '@parley/contracts';
-import { initLogger, logger } from '@parley/observability';
+import { initLogger, logger, redactUrl } from '@parley/observability';
 import { ConfigError } from './config.js';
 import { PinoNestLogger } from './nest-logger.js';
 
@@ -30,6 +30,7 @@ export async function startService(options: ServiceBootstrap): Promise<NestFasti
     new FastifyAdapter({ bodyLimit: 1_048_576 }),
     { logger: new PinoNestLogger(), abortOnError: false },
   );
+  logRequests(app);
   app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.service), {
     inheritAppConfig: true,
   });
@@ -39,6 +40,38 @@ export async function startService(options: ServiceBootstrap): Promise<NestFasti
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.httpHost);
   return app;
+}
+
+/** Probes and scrapes: logged at debug only, or every few seconds would bury the requests that matter. */
+const QUIET_PATHS = /^\/(health\/|metrics)/;
+
+/**
+ * One line per HTTP request once answered, through the same redacting logger: method, URL
+ * (secret query values redacted), status and time — and at debug level the headers, whose
+ * authorization and cookies are redacted by key. Fastify's own logger stays off.
+ */
+function logRequests(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      const log = logger();
+      const quiet = QUIET_PATHS.test(request.url);
+      const level = reply.statusCode >= 500 ? 'warn' : quiet ? 'debug' : 'info';
+      if (log.isLevelEnabled(level)) {
+        const req: Record<string, unknown> = {
+          method: request.method,
+          url: redactUrl(request.url),
+          remoteAddress: request.socket.remoteAddress,
+        };
+        if (log.isLevelEnabled('debug')) req.headers = request.headers;
+        log[level](
+          { req, res: { statusCode: reply.statusCode }, responseTimeMs: Math.round(reply.elapsedTime) },
+          'request completed',
+        );
+      }
+      done();
+    });
 }
 
 /** The configuration fields every service schema has (see `baseConfigShape`). */

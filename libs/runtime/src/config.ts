@@ -37,6 +37,11 @@ export const configPieces = {
   httpPort: port,
   httpHost: z.string().min(1).default('127.0.0.1'),
   streamReplicas: z.coerce.number().int().min(1).max(5).default(1),
+  /** `true`: this service creates/updates the streams at start-up; `false`: it only checks they exist. */
+  provisionStreams: z
+    .enum(['true', 'false'], 'must be true or false')
+    .default('true')
+    .transform((value) => value === 'true'),
 };
 
 /** Parses `env` with the schema; throws a ConfigError naming each wrong variable. */
@@ -56,6 +61,12 @@ export function baseConfigShape(defaultHttpPort: number) {
     PARLEY_HTTP_PORT: configPieces.httpPort(defaultHttpPort),
     PARLEY_HTTP_HOST: configPieces.httpHost,
     PARLEY_STREAM_REPLICAS: configPieces.streamReplicas,
+    /**
+     * Whether this service provisions the JetStream streams. Default true (a developer machine, a
+     * test); deployments set it true for the stream provisioner only (conference-core) and false
+     * for the others, whose NATS users may not change streams (docs/bus.md, "Provisioning").
+     */
+    PARLEY_PROVISION_STREAMS: configPieces.provisionStreams,
   };
 }
 

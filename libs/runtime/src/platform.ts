@@ -16,6 +16,8 @@ import { HealthModule, type HealthCheckToken } from './health.js';
 export interface PlatformConfig {
   PARLEY_NATS_URL: string;
   PARLEY_STREAM_REPLICAS: number;
+  /** Absent (an older config): this service provisions the streams. */
+  PARLEY_PROVISION_STREAMS?: boolean;
   PARLEY_DATABASE_URL?: string;
   PARLEY_DATABASE_SCHEMA?: string;
 }
@@ -33,7 +35,12 @@ export function platformModules(
   options: PlatformOptions = {},
 ): DynamicModule[] {
   const modules = [
-    BusModule.forRoot({ service, natsUrl: config.PARLEY_NATS_URL, replicas: config.PARLEY_STREAM_REPLICAS }),
+    BusModule.forRoot({
+      service,
+      natsUrl: config.PARLEY_NATS_URL,
+      replicas: config.PARLEY_STREAM_REPLICAS,
+      provisionStreams: config.PARLEY_PROVISION_STREAMS ?? true,
+    }),
   ];
   const checks: HealthCheckToken[] = [BusHealthIndicator];
   if (options.database) {

@@ -19,10 +19,17 @@ export class IrcTestClient {
     readonly irc: IRC.Client,
   ) {}
 
-  /** Connects and registers with a fresh nick (`name` plus a random suffix, within 16 characters). */
-  static async connect(name = 'user'): Promise<IrcTestClient> {
-    const { host, port } = testEnv.irc();
-    const nick = `${name.slice(0, 10)}${randomBytes(2).toString('hex')}`;
+  /**
+   * Connects and registers with a fresh nick (`name` plus a random suffix, within 16 characters),
+   * or exactly `options.nick`; to the test ngircd, or another on `options.port`.
+   */
+  static async connect(
+    name = 'user',
+    options: { port?: number; nick?: string } = {},
+  ): Promise<IrcTestClient> {
+    const { host } = testEnv.irc();
+    const port = options.port ?? testEnv.irc().port;
+    const nick = options.nick ?? `${name.slice(0, 10)}${randomBytes(2).toString('hex')}`;
     const irc = new IRC.Client();
     const wrapper = new IrcTestClient(nick, irc);
     irc.on('message', (event: { nick: string; target: string; message: string; type: string }) => {

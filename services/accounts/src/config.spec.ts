@@ -36,4 +36,14 @@ describe('accounts configuration', () => {
       /PARLEY_SECRETS_OLD_KEYS/,
     );
   });
+
+  it('links mails to the console at PARLEY_PUBLIC_URL, http://localhost:8080 unless told', () => {
+    expect(loadServiceConfig(secrets).PARLEY_PUBLIC_URL).toBe('http://localhost:8080');
+    expect(
+      loadServiceConfig({ ...secrets, PARLEY_PUBLIC_URL: 'https://parley.example.org' }).PARLEY_PUBLIC_URL,
+    ).toBe('https://parley.example.org');
+    expect(() => loadServiceConfig({ ...secrets, PARLEY_PUBLIC_URL: 'parley.example.org' })).toThrow(
+      /PARLEY_PUBLIC_URL/,
+    );
+  });
 });

@@ -47,6 +47,10 @@ export const configSchema = z.object({
     .regex(/^smtps?:\/\/\S+$/, 'must be smtp://[user:pass@]host:port or smtps://…')
     .default('smtp://127.0.0.1:1025'),
   PARLEY_MAIL_FROM: z.string().min(3).default('Parley <no-reply@parley.localhost>'),
+  /** The owner console's address as owners reach it (api-gateway serves it); mails link to it. */
+  PARLEY_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('http://localhost:8080'),
   PARLEY_CONFIRMATION_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
 });
 export type Config = z.infer<typeof configSchema>;

@@ -5,6 +5,14 @@
  */
 import { AccountsHttpModule } from './accounts/accounts-http.module.js';
 import { ConferencesHttpModule } from './conferences/conferences-http.module.js';
+import { ContactsHttpModule } from './contacts/contacts-http.module.js';
 import { HistoryHttpModule } from './history/history-http.module.js';
+import { LiveFeedHttpModule } from './live-feed/live-feed.module.js';
 
-export const apiModules = [AccountsHttpModule, ConferencesHttpModule, HistoryHttpModule];
+export const apiModules = [
+  AccountsHttpModule,
+  ConferencesHttpModule,
+  HistoryHttpModule,
+  LiveFeedHttpModule,
+  ContactsHttpModule,
+];

@@ -1,6 +1,10 @@
 /** api-gateway configuration (env vars, validated at start-up). The JWT secret has no default. */
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '@parley/runtime';
+import { fileURLToPath } from 'node:url';
+
+/** Where `npm run build` puts the owner console, seen from this file (src/ in tests, dist/ when built). */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../apps/console/dist', import.meta.url));
 
 export const configSchema = z.object({
   ...baseConfigShape(8080),
@@ -17,6 +21,10 @@ export const configSchema = z.object({
   PARLEY_AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   /** How long a request waits for the service behind it before answering 503. */
   PARLEY_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A live feed with nothing to say sends a keep-alive comment this often, so proxies keep it open. */
+  /** The built owner console (apps/console/dist), served at `/`. */
+  PARLEY_CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
+  PARLEY_FEED_KEEPALIVE_MS: z.coerce.number().int().min(100).default(15_000),
 });
 export type Config = z.infer<typeof configSchema>;
 

@@ -21,6 +21,7 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['post', '/api/v1/auth/register', true],
   ['post', '/api/v1/auth/confirm', true],
   ['post', '/api/v1/auth/login', true],
+  ['post', '/api/v1/auth/resend-confirmation', true],
   ['get', '/api/v1/me', false],
   ['patch', '/api/v1/me', true],
   ['delete', '/api/v1/me', false],
@@ -41,11 +42,18 @@ const EXPECTED: Array<[string, string, boolean]> = [
   ['post', '/api/v1/conferences/{id}/participants/clean', false],
   ['get', '/api/v1/conferences/{id}/history', false],
   ['get', '/api/v1/conferences/{id}/history/export', false],
+  ['get', '/api/v1/conferences/{id}/events', false],
+  ['post', '/api/v1/im-accounts/{id}/imports', false],
+  ['get', '/api/v1/imports/{id}', false],
+  ['get', '/api/v1/imports/{id}/events', false],
+  ['get', '/api/v1/contacts', false],
 ];
 
 /** Endpoints whose success body is not JSON: [method, path, media type]; the schema describes one line. */
 const STREAMED: Array<[string, string, string]> = [
   ['get', '/api/v1/conferences/{id}/history/export', 'application/x-ndjson'],
+  ['get', '/api/v1/conferences/{id}/events', 'text/event-stream'],
+  ['get', '/api/v1/imports/{id}/events', 'text/event-stream'],
 ];
 
 let stack: Stack;
@@ -125,6 +133,13 @@ describe('the OpenAPI document', () => {
     const checkedIn = JSON.parse(readFileSync(CHECKED_IN, 'utf8'));
     expect(checkedIn, 'docs/openapi.json is stale: run `npm run openapi -w @parley/api-gateway`').toEqual(
       served,
+    );
+  });
+
+  it('documents the live feed’s resume header', () => {
+    const feed = served.paths['/api/v1/conferences/{id}/events'].get;
+    expect(feed.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false }),
     );
   });
 

@@ -46,6 +46,8 @@ describe('the owner journey', () => {
     expect(mail.subject).toBe('Confirm your Parley account');
     expect(mail.headers.get('from')).toContain('no-reply@parley.test');
     expect(mail.text).toContain('Hello Ada Lovelace');
+    // The mail links to the console's confirmation page (PARLEY_PUBLIC_URL, default http://localhost:8080).
+    expect(mail.text).toContain(`http://localhost:8080/confirm?token=${token}`);
 
     const confirmed = await stack.request('POST', '/api/v1/auth/confirm', { body: { token } });
     expect(confirmed.status).toBe(200);

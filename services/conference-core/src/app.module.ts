@@ -3,6 +3,7 @@
  * presence changes in, deliveries and conference events out), offline delivery and time-to-live.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Network } from '@parley/contracts';
 import { platformModules } from '@parley/runtime';
 import { ConferenceEntity, ParticipantEntity } from './conference/conference.entity.js';
 import { ConferenceModule } from './conference/conference.module.js';
@@ -10,6 +11,16 @@ import { migrations } from './migrations/index.js';
 import { parseQueueNetworks } from './offline/offline-rules.js';
 import { OutboxEntity } from './outbox/outbox.entity.js';
 import type { Config } from './config.js';
+
+/**
+ * The networks conference-core queues for: as configured, but never IRC while IRC identity is only
+ * a nick — a backlog would go to whoever holds the nick when it comes back.
+ */
+function offlineQueueNetworks(config: Config): ReadonlySet<Network> {
+  const networks = new Set(parseQueueNetworks(config.PARLEY_OFFLINE_QUEUE_NETWORKS));
+  if (config.PARLEY_IRC_IDENTITY === 'nick') networks.delete('irc');
+  return networks;
+}
 
 @Module({})
 export class AppModule {
@@ -22,7 +33,8 @@ export class AppModule {
         }),
         ConferenceModule.forRoot({
           botSuffix: config.PARLEY_BOT_SUFFIX,
-          offlineQueueNetworks: parseQueueNetworks(config.PARLEY_OFFLINE_QUEUE_NETWORKS),
+          offlineQueueNetworks: offlineQueueNetworks(config),
+          unverifiedNetworks: new Set(config.PARLEY_IRC_IDENTITY === 'nick' ? (['irc'] as const) : []),
           offlineQueueCap: config.PARLEY_OFFLINE_QUEUE_CAP,
           ttlCheckMs: config.PARLEY_TTL_CHECK_MS,
           invitations: {

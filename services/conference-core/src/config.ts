@@ -20,6 +20,13 @@ export const configSchema = z.object({
         return false;
       }
     }, 'a comma-separated list of networks (xmpp, irc)'),
+  /**
+   * How an IRC participant is known: `nick` (the network has no accounts, like our test ngircd:
+   * whoever holds the nick speaks as them, so IRC participants are shown as unverified and no
+   * offline backlog is ever handed to a nick), or `account` (gateway-irc binds participants to
+   * network accounts: SASL / services / IRCv3 account-tag). See docs/adr/0003-irc-identity.md.
+   */
+  PARLEY_IRC_IDENTITY: z.enum(['nick', 'account']).default('nick'),
   /** Most deliveries kept per offline participant; older ones are dropped (with a note). */
   PARLEY_OFFLINE_QUEUE_CAP: z.coerce.number().int().min(1).max(100_000).default(200),
   /** The XMPP component domain of this deployment's bots: its addresses are never invited. */

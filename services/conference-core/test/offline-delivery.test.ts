@@ -92,6 +92,8 @@ describe('offline delivery for networks without offline storage', () => {
       serviceTestEnv('conference-core', {
         PARLEY_OFFLINE_QUEUE_NETWORKS: 'irc',
         PARLEY_OFFLINE_QUEUE_CAP: '3',
+        // Queueing for IRC needs an IRC network with accounts (a nick alone proves nobody).
+        PARLEY_IRC_IDENTITY: 'account',
       }),
     );
     core = await startTestService('conference-core', AppModule.forRoot(config));
@@ -195,5 +197,75 @@ describe('offline delivery for networks without offline storage', () => {
     await presence('irc', dave, 'away');
     await waitFor('the clock to stop', async () => ((await deadline()) === null ? true : undefined));
     expect(started.getTime()).toBeGreaterThan(Date.now());
+  });
+});
+
+describe('offline delivery on an IRC network without accounts', () => {
+  it('keeps no backlog for an IRC nick: whoever takes the nick later gets nothing of it', async () => {
+    const config = loadServiceConfig(serviceTestEnv('conference-core', { PARLEY_IRC_IDENTITY: 'nick' }));
+    const core = await startTestService('conference-core', AppModule.forRoot(config));
+    try {
+      const rpc = core.get(RpcClient);
+      const bus = core.get(JetStreamBus);
+      const ownerId = 'owner-nick-only';
+      const { id } = await rpc.call(conferencesRpc.create, { ownerId, name: 'Nick only' });
+      await rpc.call(conferencesRpc.addParticipants, {
+        ownerId,
+        conferenceId: id,
+        participants: [
+          { network: 'xmpp', address: 'ann@example.org' },
+          { network: 'irc', address: 'dave' },
+        ],
+      });
+      await rpc.call(conferencesRpc.start, { ownerId, conferenceId: id });
+      const inbound = (network: Network, from: string, body: string) =>
+        bus.publish(streams.imInbound(), subjects.imInbound(network, id), {
+          ...newEnvelope(),
+          kind: 'message',
+          network,
+          conferenceId: id,
+          from,
+          body,
+        });
+      const presence = (show: 'offline' | 'online') =>
+        bus.publish(streams.presenceChanges(), subjects.presenceChanged('irc'), {
+          ...newEnvelope(),
+          network: 'irc',
+          address: 'dave',
+          presence: show,
+        });
+      await inbound('xmpp', 'ann@example.org', '/join');
+      await inbound('irc', 'dave', '/join');
+      await presence('offline');
+      await waitFor('conference-core to know dave is offline', async () =>
+        (
+          await core
+            .get(DataSource)
+            .query(
+              `SELECT 1 FROM identity_presence WHERE network = 'irc' AND address = 'dave' AND presence = 'offline'`,
+            )
+        ).length > 0
+          ? true
+          : null,
+      );
+      await inbound('xmpp', 'ann@example.org', 'while dave is away');
+      const participants = await rpc.call(conferencesRpc.listParticipants, { ownerId, conferenceId: id });
+      expect(participants.participants.find((p) => p.network === 'irc')?.verified).toBe(false);
+      expect(participants.participants.find((p) => p.network === 'xmpp')?.verified).toBe(true);
+      await waitFor('the message to be accepted', async () =>
+        (await core.get(DataSource).query(`SELECT 1 FROM conference WHERE id = $1 AND last_seq >= 6`, [id]))
+          .length > 0
+          ? true
+          : null,
+      );
+      const [{ n }] = (await core
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM offline_queue WHERE conference_id = $1', [id])) as [
+        { n: number },
+      ];
+      expect(n, 'nothing queued for an IRC nick').toBe(0);
+    } finally {
+      await core.close();
+    }
   });
 });

@@ -15,6 +15,9 @@ export class AppModule {
       domain: config.PARLEY_XMPP_COMPONENT_DOMAIN.toLowerCase(),
       secret: config.PARLEY_XMPP_COMPONENT_SECRET,
       serviceName: 'Parley conferences',
+      c2s: config.PARLEY_XMPP_C2S_HOST
+        ? { host: config.PARLEY_XMPP_C2S_HOST, port: config.PARLEY_XMPP_C2S_PORT }
+        : undefined,
     };
     return {
       module: AppModule,

@@ -16,6 +16,13 @@ export const configSchema = z.object({
     .regex(/^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/i, 'must be a host name, e.g. conf.example.org')
     .default('conf.localhost'),
   PARLEY_XMPP_COMPONENT_SECRET: z.string().min(1).default('parley-component-secret'),
+  /**
+   * Contact import logs in to the owner's XMPP server. Unset: the server of the account's domain
+   * (DNS SRV `_xmpp-client._tcp`, then the domain on 5222). Set (tests, development, a single
+   * in-house server): every owner account is reached at this host and port.
+   */
+  PARLEY_XMPP_C2S_HOST: z.string().min(1).optional(),
+  PARLEY_XMPP_C2S_PORT: z.coerce.number().int().min(1).max(65535).default(5222),
 });
 export type Config = z.infer<typeof configSchema>;
 

@@ -16,6 +16,8 @@ export class ConfirmationMailer {
   constructor(
     smtpUrl: string,
     private readonly from: string,
+    /** Where owners reach the console; the mail links to its confirmation page. */
+    private readonly publicUrl: string,
   ) {
     this.transport = nodemailer.createTransport(smtpUrl);
   }
@@ -36,7 +38,11 @@ export class ConfirmationMailer {
       '',
       mail.token,
       '',
-      'Confirm it with POST /api/v1/auth/confirm {"token": "<the token>"}.',
+      'Confirm it by opening this link:',
+      '',
+      `${this.publicUrl.replace(/\/+$/, '')}/confirm?token=${encodeURIComponent(mail.token)}`,
+      '',
+      '(or with the API: POST /api/v1/auth/confirm {"token": "<the token>"}).',
       `It can be used once, until ${mail.expiresAt.toISOString()}.`,
       '',
       'If you did not ask for this, ignore this mail.',

@@ -19,6 +19,11 @@ export class OwnersHandler {
     return answerRpc(accountsRpc.confirmEmail, payload, (req) => this.owners.confirmEmail(req.token));
   }
 
+  @MessagePattern(rpcSubject(accountsRpc.resendConfirmation))
+  resendConfirmation(@Payload() payload: unknown) {
+    return answerRpc(accountsRpc.resendConfirmation, payload, (req) => this.owners.resendConfirmation(req));
+  }
+
   @MessagePattern(rpcSubject(accountsRpc.login))
   login(@Payload() payload: unknown) {
     return answerRpc(accountsRpc.login, payload, (req) => this.owners.login(req));

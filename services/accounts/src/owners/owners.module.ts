@@ -23,7 +23,8 @@ export class OwnersModule {
         OwnersService,
         {
           provide: ConfirmationMailer,
-          useFactory: () => new ConfirmationMailer(config.PARLEY_SMTP_URL, config.PARLEY_MAIL_FROM),
+          useFactory: () =>
+            new ConfirmationMailer(config.PARLEY_SMTP_URL, config.PARLEY_MAIL_FROM, config.PARLEY_PUBLIC_URL),
         },
         {
           provide: AccessTokenIssuer,

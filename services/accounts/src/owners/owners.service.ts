@@ -3,10 +3,17 @@
  * with re-confirmation, password change, deletion). Plain methods; the RPC edge is owners.handler.ts.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
-import { DomainError } from '@parley/bus';
+import { DataSource, IsNull, MoreThan, type EntityManager } from 'typeorm';
+import { DomainError, JetStreamBus } from '@parley/bus';
 import { logger } from '@parley/observability';
-import { passwordEqualsEmail, uuidv7, type OwnerProfile } from '@parley/contracts';
+import {
+  ownerEventIds,
+  ownerSubjects,
+  passwordEqualsEmail,
+  streams,
+  uuidv7,
+  type OwnerProfile,
+} from '@parley/contracts';
 import { ConfirmationMailer } from '../mail/confirmation-mailer.js';
 import { AccessTokenIssuer } from './access-tokens.js';
 import { hashConfirmationToken, newConfirmationToken } from './confirmation-token.js';
@@ -35,6 +42,12 @@ function toProfile(owner: OwnerEntity): OwnerProfile {
 
 const ownerNotFound = () => new DomainError('not-found', 'no such owner');
 const emailTaken = () => new DomainError('conflict', 'this e-mail address is already registered', 'email');
+const awaitingConfirmation = () =>
+  new DomainError(
+    'conflict',
+    'this e-mail address is registered and waits for its confirmation: check your mail, or ask for a new one (POST /api/v1/auth/resend-confirmation)',
+    'email',
+  );
 const wrongCredentials = () => new DomainError('unauthorized', 'the e-mail or the password is wrong');
 
 @Injectable()
@@ -43,13 +56,18 @@ export class OwnersService {
     private readonly dataSource: DataSource,
     private readonly mailer: ConfirmationMailer,
     private readonly tokens: AccessTokenIssuer,
+    private readonly bus: JetStreamBus,
     @Inject(CONFIRMATION_TTL_SECONDS) private readonly confirmationTtlSeconds: number,
   ) {}
 
   /**
-   * Creates the owner (unconfirmed) and mails a confirmation token. Registering again while still
-   * unconfirmed replaces the password and sends a new token: whoever controls the mailbox wins,
-   * so a squatter cannot block an address. A confirmed address answers `conflict`.
+   * Creates the owner (unconfirmed) and mails a confirmation token. A registration waiting for
+   * its confirmation is never changed by another one: a second registration of that address is
+   * refused (`conflict`, "check your mail, or ask for a new one"), so nobody can slip their
+   * password under the token the address's owner is about to click. Only once every token of the
+   * earlier attempt has expired (PARLEY_CONFIRMATION_TTL_SECONDS) may a new registration replace
+   * it — nobody proved the mailbox, and a squatter blocks an address for one TTL at most.
+   * A confirmed address answers `conflict`.
    */
   async register(input: { email: string; password: string; displayName: string }): Promise<OwnerProfile> {
     const email = normalizeEmail(input.email);
@@ -65,6 +83,9 @@ export class OwnersService {
           lock: { mode: 'pessimistic_write' },
         });
         if (owner?.emailConfirmedAt) throw emailTaken();
+        if (owner && (await this.liveRegistrationToken(manager, owner.id, now))) {
+          throw awaitingConfirmation();
+        }
         if (owner) {
           Object.assign(owner, { passwordHash, displayName: input.displayName, updatedAt: now });
           // Earlier tokens die with the earlier attempt.
@@ -91,6 +112,34 @@ export class OwnersService {
         return toProfile(owner);
       }),
     );
+  }
+
+  /**
+   * Mails the token of a registration again, for an address that waits for its confirmation:
+   * a new token that expires with the registration's current one (asking again never extends
+   * the life of a registration, so a squatter cannot keep an address blocked). Answers alike
+   * whether the address is unknown, confirmed, expired or pending — and a mail that fails is
+   * logged, not told — so the answer says nothing about the address.
+   */
+  async resendConfirmation(input: { email: string }): Promise<Record<string, never>> {
+    const email = normalizeEmail(input.email);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const now = new Date();
+        const owner = await manager.findOne(OwnerEntity, {
+          where: { email },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!owner || owner.emailConfirmedAt) return;
+        const live = await this.liveRegistrationToken(manager, owner.id, now);
+        if (!live) return;
+        await this.sendConfirmation(manager, owner, 'register', email, live.expiresAt);
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      // sendConfirmation logged the SMTP failure; the caller is answered as for any address.
+    }
+    return {};
   }
 
   /** Applies a confirmation token (registration or e-mail change); each token works once, until it expires. */
@@ -219,11 +268,38 @@ export class OwnersService {
     return {};
   }
 
-  /** Deletes the owner with their tokens and IM accounts (ON DELETE CASCADE). */
+  /**
+   * Deletes the owner with their tokens and IM accounts (ON DELETE CASCADE), after publishing the
+   * durable `owner-deleted` fact: conference-core closes the owner's conferences (the bots say
+   * goodbye) and the archive then deletes their history (docs/operations.md, "Deleting an owner").
+   * The fact goes first: if it cannot be stored nothing is deleted and the owner may try again; if
+   * the row cannot be deleted after it, a retry publishes the same fact id (stored once) and
+   * deletes. Closing conferences of an owner who asked to leave is never wrong.
+   */
   async deleteOwner(ownerId: string) {
+    const exists = await this.dataSource.manager.exists(OwnerEntity, { where: { id: ownerId } });
+    if (!exists) throw ownerNotFound();
+    await this.bus.publish(streams.ownerEvents(), ownerSubjects.deleted(ownerId), {
+      id: ownerEventIds.deleted(ownerId),
+      occurredAt: new Date().toISOString(),
+      type: 'owner-deleted',
+      ownerId,
+    });
     const result = await this.dataSource.manager.delete(OwnerEntity, { id: ownerId });
     if (!result.affected) throw ownerNotFound();
     return {};
+  }
+
+  /** The newest unused, unexpired registration token of an owner, if any. */
+  private liveRegistrationToken(
+    manager: EntityManager,
+    ownerId: string,
+    now: Date,
+  ): Promise<EmailConfirmationEntity | null> {
+    return manager.findOne(EmailConfirmationEntity, {
+      where: { ownerId, purpose: 'register', usedAt: IsNull(), expiresAt: MoreThan(now) },
+      order: { expiresAt: 'DESC' },
+    });
   }
 
   private async sendConfirmation(
@@ -231,10 +307,10 @@ export class OwnersService {
     owner: OwnerEntity,
     purpose: ConfirmationPurpose,
     email: string,
+    expiresAt = new Date(Date.now() + this.confirmationTtlSeconds * 1000),
   ): Promise<void> {
     const now = new Date();
     const { token, tokenHash } = newConfirmationToken();
-    const expiresAt = new Date(now.getTime() + this.confirmationTtlSeconds * 1000);
     await manager.insert(EmailConfirmationEntity, {
       id: uuidv7(),
       ownerId: owner.id,

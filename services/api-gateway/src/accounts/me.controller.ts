@@ -9,12 +9,16 @@ import {
 } from '@parley/contracts';
 import type { AuthenticatedOwner } from '../auth/access-token.verifier.js';
 import { CurrentOwner } from '../auth/current-owner.decorator.js';
+import { DeletedOwners } from '../auth/deleted-owners.js';
 import { ApiController, Endpoint, ValidBody } from '../http/endpoint.decorators.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
 
 @ApiController('me')
 export class MeController {
-  constructor(private readonly rpc: RpcGateway) {}
+  constructor(
+    private readonly rpc: RpcGateway,
+    private readonly deletedOwners: DeletedOwners,
+  ) {}
 
   @Get()
   @Endpoint({
@@ -62,11 +66,14 @@ export class MeController {
   @Delete()
   @Endpoint({
     tag: 'me',
-    summary: 'Delete my account and its IM accounts',
+    summary: 'Delete my account: IM accounts, conferences (closed) and their archive',
+    description:
+      'Deletes the owner and their IM accounts at once; their conferences are closed (every bot says goodbye to its participants) and the archive of those conferences is deleted, moments later, through the bus. Every access token of the owner stops working (404).',
     status: 204,
-    errors: ['not-found'],
+    errors: ['not-found', 'unavailable'],
   })
   async delete(@CurrentOwner() owner: AuthenticatedOwner) {
     await this.rpc.call(accountsRpc.deleteOwner, { ownerId: owner.id });
+    this.deletedOwners.markDeleted(owner.id);
   }
 }

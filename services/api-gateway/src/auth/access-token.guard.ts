@@ -7,6 +7,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '@parley/bus';
 import { AccessTokenVerifier, type AuthenticatedOwner } from './access-token.verifier.js';
+import { DeletedOwners } from './deleted-owners.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 export type AuthenticatedRequest = FastifyRequest & { owner?: AuthenticatedOwner };
@@ -16,6 +17,7 @@ export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: AccessTokenVerifier,
+    private readonly deletedOwners: DeletedOwners,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -32,6 +34,10 @@ export class AccessTokenGuard implements CanActivate {
     const owner = await this.verifier.verify(match[1]!);
     if (!owner)
       throw new DomainError('unauthorized', 'the access token is invalid or has expired; log in again');
+    // A deleted owner's unexpired token reaches nothing (answered like the owner's own data: 404).
+    if (this.deletedOwners.isDeleted(owner.id)) {
+      throw new DomainError('not-found', 'no such owner: this account was deleted');
+    }
     request.owner = owner;
     return true;
   }

@@ -4,6 +4,8 @@ import { ACCESS_TOKEN_CLAIMS, accountsIdSchema } from '@parley/contracts';
 
 export interface AuthenticatedOwner {
   id: string;
+  /** When the token stops being valid (ms since the epoch); a long-lived answer (the live feed) ends then. */
+  expiresAt: number;
 }
 
 export class AccessTokenVerifier {
@@ -23,7 +25,7 @@ export class AccessTokenVerifier {
         requiredClaims: ['sub', 'exp'],
       });
       const id = accountsIdSchema.safeParse(payload.sub);
-      return id.success ? { id: id.data } : null;
+      return id.success ? { id: id.data, expiresAt: payload.exp! * 1000 } : null;
     } catch {
       return null;
     }

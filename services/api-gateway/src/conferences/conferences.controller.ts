@@ -2,7 +2,7 @@
 import { Get, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { DomainError } from '@parley/bus';
-import { accountsRpc, conferencesRpc, conferenceViewSchema } from '@parley/contracts';
+import { accountsRpc, conferencesRpc, conferenceViewSchema, type Network } from '@parley/contracts';
 import type { AuthenticatedOwner } from '../auth/access-token.verifier.js';
 import { CurrentOwner } from '../auth/current-owner.decorator.js';
 import { ApiController, Endpoint, ValidBody, ValidParam } from '../http/endpoint.decorators.js';
@@ -23,10 +23,15 @@ export class ConferencesController {
    * stores the id without asking accounts, so without this check a conference could name another
    * owner's account.
    */
-  private async checkImAccount(ownerId: string, imAccountId: string | null | undefined): Promise<void> {
-    if (!imAccountId) return;
+  private async checkImAccount(
+    ownerId: string,
+    imAccountId: string | null | undefined,
+  ): Promise<{ network: Network; address: string } | null> {
+    if (!imAccountId) return null;
     try {
-      await this.rpc.call(accountsRpc.getImAccount, { ownerId, imAccountId });
+      const account = await this.rpc.call(accountsRpc.getImAccount, { ownerId, imAccountId });
+      // The owner takes part through this account: conference-core adds it as the owner participant.
+      return { network: account.network, address: account.address };
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'not-found')) throw error;
       const message = 'not one of your IM accounts';
@@ -61,8 +66,8 @@ export class ConferencesController {
     @CurrentOwner() owner: AuthenticatedOwner,
     @ValidBody(createConferenceBodySchema) body: z.infer<typeof createConferenceBodySchema>,
   ) {
-    await this.checkImAccount(owner.id, body.ownerImAccountId);
-    return this.rpc.call(conferencesRpc.create, { ownerId: owner.id, ...body });
+    const ownerIdentity = await this.checkImAccount(owner.id, body.ownerImAccountId);
+    return this.rpc.call(conferencesRpc.create, { ownerId: owner.id, ...body, ownerIdentity });
   }
 
   @Get(':id')
@@ -91,8 +96,13 @@ export class ConferencesController {
     @ValidParam('id', conferenceIdParam) id: string,
     @ValidBody(updateConferenceBodySchema) body: z.infer<typeof updateConferenceBodySchema>,
   ) {
-    await this.checkImAccount(owner.id, body.ownerImAccountId);
-    return this.rpc.call(conferencesRpc.update, { ownerId: owner.id, conferenceId: id, ...body });
+    const ownerIdentity = await this.checkImAccount(owner.id, body.ownerImAccountId);
+    return this.rpc.call(conferencesRpc.update, {
+      ownerId: owner.id,
+      conferenceId: id,
+      ...body,
+      ...(body.ownerImAccountId !== undefined ? { ownerIdentity } : {}),
+    });
   }
 
   @Post(':id/start')

@@ -4,18 +4,18 @@
  */
 import { Delete, Get, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
-import { addParticipantsResponseSchema, conferencesRpc, participantViewSchema } from '@parley/contracts';
+import { conferencesRpc, participantViewSchema } from '@parley/contracts';
 import type { AuthenticatedOwner } from '../auth/access-token.verifier.js';
 import { CurrentOwner } from '../auth/current-owner.decorator.js';
+import {
+  invitationResponseSchema,
+  inviteContacts,
+  participantsBodySchema,
+  type ParticipantsBody,
+} from '../contacts/contact-invitations.js';
 import { ApiController, Endpoint, ValidBody, ValidParam } from '../http/endpoint.decorators.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
-import {
-  addParticipantsBodySchema,
-  conferenceIdParam,
-  participantIdParam,
-  participantListSchema,
-} from './conference-http.schemas.js';
+import { conferenceIdParam, participantIdParam, participantListSchema } from './conference-http.schemas.js';
 
 @ApiController('conferences/:id/participants')
 export class ParticipantsController {
@@ -41,24 +41,26 @@ export class ParticipantsController {
   @Post()
   @Endpoint({
     tag: 'participants',
-    summary: 'Invite people by network and address',
+    summary: 'Invite people by network and address, or saved contacts by id',
     description:
-      'Each entry is checked on its own: the valid ones are added, each rejected one is reported in `errors` with its index, field (`participants.<i>.address`) and reason. 201 when every entry was added; 200 (same body) when some were rejected — a 207-like answer, so check `errors`. Invitees of an active conference get the bot’s contact request at once.',
+      'Send `{participants:[{network,address}]}` or `{contactIds:[…]}` (ids from GET /contacts). Each entry is checked on its own: the valid ones are added, each rejected one is reported in `errors` with its index, field (`participants.<i>.address` or `contactIds.<i>`) and reason (a contact id that is not one of my saved contacts: `not-found`). 201 when every entry was added; 200 (same body) when some were rejected — a 207-like answer, so check `errors`. Invitees of an active conference get the bot’s contact request at once.',
     status: 201,
-    response: addParticipantsResponseSchema,
+    response: invitationResponseSchema,
     errors: ['not-found', 'conflict'],
   })
   async add(
     @CurrentOwner() owner: AuthenticatedOwner,
     @ValidParam('id', conferenceIdParam) id: string,
-    @ValidBody(addParticipantsBodySchema) body: z.infer<typeof addParticipantsBodySchema>,
+    @ValidBody(participantsBodySchema) body: ParticipantsBody,
     @Res() reply: FastifyReply,
   ) {
-    const result = await this.rpc.call(conferencesRpc.addParticipants, {
-      ownerId: owner.id,
-      conferenceId: id,
-      ...body,
-    });
+    const result = body.contactIds
+      ? await inviteContacts(this.rpc, owner.id, id, body.contactIds)
+      : await this.rpc.call(conferencesRpc.addParticipants, {
+          ownerId: owner.id,
+          conferenceId: id,
+          participants: body.participants!,
+        });
     // @HttpCode would overwrite a status set on a passthrough reply, so this route sends its own answer.
     await reply.status(result.errors.length > 0 ? 200 : 201).send(result);
   }

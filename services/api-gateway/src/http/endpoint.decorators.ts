@@ -3,7 +3,17 @@
  * one for the outcome. The same metadata drives validation and the generated OpenAPI document, so
  * the document cannot drift from what the code accepts.
  */
-import { Body, Controller, HttpCode, Param, Query, applyDecorators, SetMetadata } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  createParamDecorator,
+  HttpCode,
+  Param,
+  Query,
+  applyDecorators,
+  SetMetadata,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { z } from 'zod';
 import type { ErrorCode } from '@parley/contracts';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
@@ -33,7 +43,7 @@ export interface EndpointOptions {
 }
 
 export interface EndpointInput {
-  location: 'body' | 'query' | 'path';
+  location: 'body' | 'query' | 'path' | 'header';
   schema: z.ZodType;
   name?: string;
 }
@@ -70,5 +80,19 @@ export function ValidParam(name: string, schema: z.ZodType): ParameterDecorator 
   return (target, key, index) => {
     recordInput(target, key, { location: 'path', schema, name });
     Param(name, new ZodValidationPipe(schema, 'path', name))(target, key, index);
+  };
+}
+
+/** Nest's own @Headers() takes no pipes; this one does. */
+const RequestHeader = createParamDecorator((name: string, context: ExecutionContext) => {
+  const value = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+});
+
+/** One request header, validated (e.g. `Last-Event-ID`); documented as a header parameter. */
+export function ValidHeader(name: string, schema: z.ZodType): ParameterDecorator {
+  return (target, key, index) => {
+    recordInput(target, key, { location: 'header', schema, name });
+    RequestHeader(name.toLowerCase(), new ZodValidationPipe(schema, 'header', name))(target, key, index);
   };
 }

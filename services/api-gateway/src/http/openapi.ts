@@ -92,6 +92,18 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
               { name: input.name!, in: 'path', required: true, schema: jsonSchema(input.schema, 'input') },
             ];
           }
+          if (input.location === 'header') {
+            const { description, ...schema } = jsonSchema(input.schema, 'input');
+            return [
+              {
+                name: input.name!,
+                in: 'header',
+                required: !input.schema.safeParse(undefined).success,
+                ...(description ? { description } : {}),
+                schema,
+              },
+            ];
+          }
           const query = jsonSchema(input.schema, 'input') as {
             properties?: Record<string, JsonSchema>;
             required?: string[];
@@ -161,6 +173,8 @@ export function buildOpenApiDocument(modules: Array<Type<unknown>>) {
       { name: 'conferences', description: 'my conferences and their lifecycle' },
       { name: 'participants', description: 'who is invited to a conference, and their state' },
       { name: 'history', description: 'the archive of a conference: read, search, export' },
+      { name: 'live feed', description: 'a conference as it happens (server-sent events)' },
+      { name: 'contacts', description: 'my saved contacts and the imports that fill them' },
     ],
     paths,
     components: {

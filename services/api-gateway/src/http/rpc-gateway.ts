@@ -22,9 +22,15 @@ export class RpcGateway {
     request: z.input<Req>,
   ): Promise<z.infer<Res>> {
     try {
-      return await this.rpc.call(def, request, this.config.PARLEY_RPC_TIMEOUT_MS);
+      const reply = await this.rpc.call(def, request, this.config.PARLEY_RPC_TIMEOUT_MS);
+      // A trace for debugging; passwords and tokens in it are redacted by key (libs/observability).
+      logger().debug({ subject: rpcSubject(def), request, reply }, 'RPC answered');
+      return reply;
     } catch (error) {
-      if (error instanceof DomainError) throw error;
+      if (error instanceof DomainError) {
+        logger().debug({ subject: rpcSubject(def), request, code: error.code }, 'RPC refused');
+        throw error;
+      }
       logger().error({ err: error, subject: rpcSubject(def) }, 'RPC failed');
       throw new DomainError('unavailable', `the ${def.service} service did not answer; try again later`);
     }

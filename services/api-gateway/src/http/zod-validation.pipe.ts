@@ -6,7 +6,7 @@ import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { DomainError } from '@parley/bus';
 
-export type InputLocation = 'body' | 'query' | 'path';
+export type InputLocation = 'body' | 'query' | 'path' | 'header';
 
 /** One line per problem, with the field it is about. Exported for the unit spec. */
 export function describeIssues(

@@ -151,6 +151,8 @@ export class ArchiveStore {
               occurred_at timestamptz, actor_network text, actor_address text, actor_name text, body text,
               payload jsonb, payload_bytes integer)
          LEFT JOIN conference_settings s ON s.conference_id = e.conference_id
+         -- A conference forgotten with its owner stays forgotten (its last events come late).
+         WHERE NOT EXISTS (SELECT 1 FROM forgotten_conference f WHERE f.conference_id = e.conference_id)
          ON CONFLICT (conference_id, seq) DO NOTHING
          RETURNING 1)
        SELECT count(*)::int AS inserted FROM inserted`,
@@ -315,6 +317,25 @@ export class ArchiveStore {
       'SELECT conference_id, retention_seconds FROM conference_settings WHERE retention_seconds IS NOT NULL',
     );
     return rows.map((r) => ({ conferenceId: r.conference_id, retentionSeconds: r.retention_seconds }));
+  }
+
+  /**
+   * Deletes every event and the settings of these conferences and remembers them as forgotten, in
+   * one transaction (a deleted owner's archive, issue 13). Idempotent. Returns the events deleted.
+   */
+  async forgetConferences(conferenceIds: string[]): Promise<number> {
+    if (conferenceIds.length === 0) return 0;
+    return this.db.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO forgotten_conference (conference_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
+        [conferenceIds],
+      );
+      const [, deleted] = (await manager.query('DELETE FROM archive_event WHERE conference_id = ANY($1)', [
+        conferenceIds,
+      ])) as [unknown, number];
+      await manager.query('DELETE FROM conference_settings WHERE conference_id = ANY($1)', [conferenceIds]);
+      return deleted;
+    });
   }
 
   /** Deletes up to `batch` events older than `cutoff` (oldest first); returns how many went. */

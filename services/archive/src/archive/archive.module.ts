@@ -1,10 +1,14 @@
-/** The archive's capabilities: ingest of CONF_EVENTS, queries and settings, bot commands, retention. */
+/**
+ * The archive's capabilities: ingest of CONF_EVENTS, queries and settings, bot commands, retention,
+ * and forgetting a deleted owner's conferences.
+ */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config.js';
 import { HistoryController } from '../history/history.controller.js';
 import { HistoryService } from '../history/history.service.js';
 import { IngestService } from '../ingest/ingest.service.js';
+import { OwnerConferencesConsumer } from '../owners/owner-conferences.consumer.js';
 import { RetentionService } from '../retention/retention.service.js';
 import { ArchiveController } from './archive.controller.js';
 import { ArchiveStore } from './archive-store.js';
@@ -22,6 +26,7 @@ export class ArchiveModule {
         IngestService,
         HistoryService,
         RetentionService,
+        OwnerConferencesConsumer,
       ],
       exports: [ArchiveStore, RetentionService, IngestService],
     };

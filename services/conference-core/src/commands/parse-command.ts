@@ -20,7 +20,11 @@ export type Command =
   | { name: 'help' }
   /** `args`: the text after the word, interpreted by the archive ("", "20", "5 hours", …). */
   | { name: 'history'; args: string }
-  | { name: 'search'; query: string };
+  | { name: 'search'; query: string }
+  /** Owner only: `who` is a participant's display name or address. */
+  | { name: 'remove'; who: string }
+  /** Owner only. */
+  | { name: 'close' };
 
 export type ParsedInput =
   { kind: 'text'; text: string } | { kind: 'command'; command: Command } | { kind: 'invalid'; reply: string };
@@ -38,6 +42,7 @@ export const HELP_TEXT = [
   '/pause — stop receiving messages without leaving; /resume — receive them again',
   '/history — what you missed (or the last 20); /history 20, /history 30 minutes, /history 5 hours, /history 2 days, /history 1 week',
   '/search <words> — find messages',
+  "/remove <name or address>, /close — for the conference's owner: remove someone, end the conference",
   '/help — this list',
   'Anything else you send is relayed to the other participants.',
 ].join('\n');
@@ -87,6 +92,12 @@ export function parseCommand(body: string): ParsedInput {
     case 'search':
       if (args.length === 0) return invalid('/search needs words to look for, e.g. /search budget.');
       return { kind: 'command', command: { name: 'search', query: args.join(' ') } };
+    case 'remove':
+      if (args.length === 0)
+        return invalid('/remove needs the name or address of a participant, e.g. /remove bob.');
+      return { kind: 'command', command: { name: 'remove', who: args.join(' ').slice(0, 320) } };
+    case 'close':
+      return noArguments({ name: 'close' });
     default:
       return invalid(`Unknown command "/${clip(word)}".`);
   }

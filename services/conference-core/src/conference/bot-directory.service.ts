@@ -3,17 +3,28 @@
  * address may talk to (service discovery, pooled IRC bots).
  */
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@parley/bus';
-import type { BotInfo, Network } from '@parley/contracts';
+import { DomainError, RpcClient } from '@parley/bus';
+import { contactsRpc, type BotInfo, type Network } from '@parley/contracts';
+import { logger } from '@parley/observability';
 import type { ConferenceEntity } from './conference.entity.js';
 import { ConferenceStore } from './conference.store.js';
 
 @Injectable()
 export class BotDirectoryService {
-  constructor(private readonly store: ConferenceStore) {}
+  constructor(
+    private readonly store: ConferenceStore,
+    private readonly rpc: RpcClient,
+  ) {}
 
   async forAddress(network: Network, address: string): Promise<{ conferences: BotInfo[] }> {
-    const conferences = await this.store.joinableBy(network, address);
+    // `owner-contacts` conferences are listed for their owners' contacts (one ask for all owners).
+    let contactOf: string[] = [];
+    try {
+      contactOf = (await this.rpc.call(contactsRpc.ownersWithContact, { network, address })).ownerIds;
+    } catch (error) {
+      logger().warn({ err: error }, 'contact-import did not answer; listing no owner-contacts conferences');
+    }
+    const conferences = await this.store.joinableBy(network, address, contactOf);
     return { conferences: conferences.map((c) => this.botInfo(c)) };
   }
 

@@ -7,6 +7,7 @@ import {
   mayJoinUninvited,
   presenceKey,
   removeParticipant,
+  setOwner,
   startConference,
   type ConferenceFacts,
   type ParticipantFacts,
@@ -171,7 +172,13 @@ describe('commands', () => {
       options,
     );
     expect(roster).toHaveLength(2);
-    expect(roster[1]).toMatchObject({ id: null, displayName: 'Eve', state: 'joined', invitedBy: null });
+    // Self-invited through the policy: recorded as invited by themselves.
+    expect(roster[1]).toMatchObject({
+      id: null,
+      displayName: 'Eve',
+      state: 'joined',
+      invitedBy: { participantId: null, network: 'xmpp', address: 'eve@x.example', displayName: 'Eve' },
+    });
     expect(joined.events.map((e) => e.type)).toEqual(['participant-invited', 'participant-joined']);
     expect(sent(joined)).toContain('bob@example.org: Eve (xmpp) joined.');
   });
@@ -648,5 +655,48 @@ describe('hostile participants', () => {
       options,
     );
     expect(roster[3]!.displayName).toBe('Bob 2');
+  });
+});
+
+describe('IRC without network accounts', () => {
+  it('/list marks the participants of a network that cannot prove who they are', () => {
+    const roster = [person('alice', 'joined'), person('dave', 'joined', 'irc')];
+    const decision = decideInbound(conference(), roster, message('alice@example.org', '/list'), {
+      ...options,
+      unverifiedNetworks: new Set(['irc'] as const),
+    });
+    expect(sent(decision)).toEqual([
+      'alice@example.org: Participants of "Team sync" (2):\nalice (xmpp) — you: joined\ndave (irc, unverified): joined',
+    ]);
+  });
+});
+
+describe('the owner in their own conference', () => {
+  it('invites the owner’s identity and marks it; /list says so', () => {
+    const roster = [person('alice', 'joined')];
+    const decision = setOwner(conference(), roster, { network: 'xmpp', address: 'Olga@Example.org' });
+    expect(roster[1]).toMatchObject({ address: 'olga@example.org', state: 'invited', isOwner: true });
+    expect(sent(decision)).toContain('olga@example.org: <authorization-request>');
+    roster[1]!.state = 'joined';
+    const list = decideInbound(conference(), roster, message('alice@example.org', '/list'), options);
+    expect(sent(list)[0]).toContain('olga (xmpp, owner): joined');
+  });
+
+  it('lets only the owner /remove and /close from the IM client', () => {
+    const owner = { ...person('olga', 'joined'), isOwner: true };
+    const roster = [owner, person('alice', 'joined'), person('bob', 'joined')];
+    const refused = decideInbound(conference(), roster, message('alice@example.org', '/remove bob'), options);
+    expect(sent(refused)).toEqual(['alice@example.org: Only the owner of "Team sync" can /remove.']);
+    expect(roster[2]!.state).toBe('joined');
+    const removed = decideInbound(conference(), roster, message('olga@example.org', '/remove bob'), options);
+    expect(roster[2]!.state).toBe('removed');
+    expect(sent(removed)).toContain('olga@example.org: Removed bob (xmpp).');
+    expect(
+      sent(decideInbound(conference(), roster, message('alice@example.org', '/close'), options)),
+    ).toEqual(['alice@example.org: Only the owner of "Team sync" can /close.']);
+    const conf = conference();
+    const closed = decideInbound(conf, roster, message('olga@example.org', '/close'), options);
+    expect(conf.state).toBe('terminated');
+    expect(closed.events.map((e) => e.type)).toEqual(['conference-terminated']);
   });
 });

@@ -53,6 +53,8 @@ export interface ParticipantFacts {
   joinedAt: Date | null;
   leftAt: Date | null;
   messageCount: number;
+  /** The owner, taking part through their chosen IM account (may run /remove and /close). */
+  isOwner?: boolean;
 }
 
 export interface DeliveryDraft {
@@ -81,6 +83,8 @@ export interface DecideOptions {
   lookups?: CommandLookups;
   /** Who may be invited and how many (default: anyone but bots the rules know, no caps). */
   invitations?: InvitationPolicy;
+  /** Networks whose participants cannot prove who they are: /list says so. */
+  unverifiedNetworks?: ReadonlySet<Network>;
 }
 
 /**
@@ -170,6 +174,20 @@ function inviterOf(p: ParticipantFacts): Inviter {
   return { participantId: p.id, network: p.network, address: p.address, displayName: p.displayName };
 }
 
+/** Adds another decision's deliveries, events and touched participants to a builder's. */
+function merge(b: DecisionBuilder, other: Decision): void {
+  b.decision.deliveries.push(...other.deliveries);
+  b.decision.events.push(...other.events);
+  for (const p of other.touched) b.touch(p);
+}
+
+/** Decisions taken one after another, as one: deliveries and events in order, touched once each. */
+export function mergeDecisions(decisions: Decision[]): Decision {
+  const b = new DecisionBuilder();
+  for (const decision of decisions) merge(b, decision);
+  return b.decision;
+}
+
 class DecisionBuilder {
   readonly decision: Decision = { deliveries: [], events: [], touched: [] };
 
@@ -253,7 +271,9 @@ export function invite(
         refusal: `You have invited ${mine} people, the most one participant may invite here; ask the owner of "${conference.name}" to invite more.`,
       };
     }
-    const byParticipants = roster.filter((p) => p.invitedBy !== null).length;
+    const byParticipants = roster.filter(
+      (p) => p.invitedBy !== null && p.invitedBy.address !== p.address,
+    ).length;
     if (byParticipants >= policy.byParticipants) {
       return {
         decision: b.decision,
@@ -300,6 +320,35 @@ export function invite(
     b.notify(roster, `${label(p)} was invited by ${by}.`, invitedBy ?? undefined);
   }
   return { decision: b.decision, participant: p };
+}
+
+/**
+ * The owner's chosen IM identity takes part (null: the owner no longer does): it is invited like
+ * anyone — contacted at once when the conference runs — and marked as the owner; a previous owner
+ * identity loses the mark (and stays a participant).
+ */
+export function setOwner(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  identity: { network: Network; address: string } | null,
+): Decision {
+  const b = new DecisionBuilder();
+  const address = identity ? normalizeAddress(identity.network, identity.address) : null;
+  for (const p of roster) {
+    if (p.isOwner && !(identity && p.network === identity.network && p.address === address)) {
+      p.isOwner = false;
+      b.touch(p);
+    }
+  }
+  if (!identity) return b.decision;
+  let p = findParticipant(roster, identity.network, identity.address);
+  if (!p || p.state === 'removed' || p.state === 'left')
+    p = invite(conference, roster, identity, null, b).participant;
+  if (p && !p.isOwner) {
+    p.isOwner = true;
+    b.touch(p);
+  }
+  return b.decision;
 }
 
 /** draft → active: every invitee gets the authorization request, then the invitation. */
@@ -519,7 +568,8 @@ function runCommand(
       b.send(from, 'Resumed: you receive messages again.');
       return;
     case 'list': {
-      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender));
+      const unverified = options.unverifiedNetworks;
+      if (command.filter === 'all') return b.send(from, listText(conference, roster, sender, unverified));
       const presence = options.lookups?.presence;
       if (!presence) {
         return b.send(from, 'Presence is not available right now; /list shows every participant.');
@@ -527,8 +577,8 @@ function runCommand(
       return b.send(
         from,
         command.filter === 'status'
-          ? listStatusText(conference, roster, sender, presence)
-          : listActiveText(conference, roster, sender, presence),
+          ? listStatusText(conference, roster, sender, presence, unverified)
+          : listActiveText(conference, roster, sender, presence, unverified),
       );
     }
     case 'invite': {
@@ -536,6 +586,24 @@ function runCommand(
       const invitee = { ...command, isBot: options.lookups?.inviteeIsBot ?? false };
       const result = invite(conference, roster, invitee, sender, b, options.invitations);
       b.send(from, result.refusal ?? `Invited ${label(result.participant!)}.`);
+      return;
+    }
+    case 'remove':
+    case 'close': {
+      if (!sender.isOwner)
+        return b.send(from, `Only the owner of "${conference.name}" can /${command.name}.`);
+      if (command.name === 'close') {
+        merge(b, closeConference(conference, roster, 'closed'));
+        return;
+      }
+      const who = command.who.trim().toLowerCase();
+      const target = roster.find(
+        (p) =>
+          p.state !== 'removed' && p !== sender && (p.displayName.toLowerCase() === who || p.address === who),
+      );
+      if (!target) return b.send(from, `Nobody called "${command.who}" takes part in "${conference.name}".`);
+      merge(b, removeParticipant(conference, roster, target, options.now));
+      b.send(from, `Removed ${label(target)}.`);
       return;
     }
     case 'history':
@@ -570,20 +638,21 @@ function join(
       b.send(from, refusal(conference, sender, options));
       return;
     }
-    // Self-invited through the join policy: recorded with no inviter, like an owner invitation.
+    // Self-invited through the join policy: recorded as invited by themselves.
+    const name = displayNameFor(roster, from.address, displayName);
     sender = {
       id: null,
       network: from.network,
       address: from.address,
-      displayName: displayNameFor(roster, from.address, displayName),
+      displayName: name,
       state: 'invited',
-      invitedBy: null,
+      invitedBy: { participantId: null, network: from.network, address: from.address, displayName: name },
       joinedAt: null,
       leftAt: null,
       messageCount: 0,
     };
     roster.push(sender);
-    b.record({ type: 'participant-invited', participant: ref(sender), invitedBy: null });
+    b.record({ type: 'participant-invited', participant: ref(sender), invitedBy: ref(sender) });
   }
   sender.state = 'joined';
   sender.joinedAt = options.now;
@@ -598,9 +667,24 @@ function join(
   b.notify(roster, `${label(sender)} joined.`, sender);
 }
 
-function listText(conference: ConferenceFacts, roster: ParticipantFacts[], asker: ParticipantFacts): string {
+/** `alice (irc, unverified)` in lists, for a network whose participants cannot prove who they are. */
+function listLabel(p: ParticipantFacts, unverified: ReadonlySet<Network> | undefined): string {
+  const tags = [
+    p.network,
+    ...(unverified?.has(p.network) ? ['unverified'] : []),
+    ...(p.isOwner ? ['owner'] : []),
+  ];
+  return `${p.displayName} (${tags.join(', ')})`;
+}
+
+function listText(
+  conference: ConferenceFacts,
+  roster: ParticipantFacts[],
+  asker: ParticipantFacts,
+  unverified?: ReadonlySet<Network>,
+): string {
   const shown = roster.filter((p) => p.state !== 'removed');
-  const lines = shown.map((p) => `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}`);
+  const lines = shown.map((p) => `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}`);
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
 
@@ -623,12 +707,13 @@ function listStatusText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const shown = roster.filter((p) => p.state !== 'removed');
   const lines = shown.map((p) => {
     const info = presenceOf(presence, p);
     const status = info.status?.trim() ? ` — "${info.status.trim()}"` : '';
-    return `${label(p)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
+    return `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${p.state}, ${PRESENCE_WORDS[info.presence]}${status}`;
   });
   return [`Participants of "${conference.name}" (${shown.length}):`, ...lines].join('\n');
 }
@@ -639,10 +724,12 @@ function listActiveText(
   roster: ParticipantFacts[],
   asker: ParticipantFacts,
   presence: ReadonlyMap<string, PresenceInfo>,
+  unverified?: ReadonlySet<Network>,
 ): string {
   const active = roster.filter((p) => p.state === 'joined' && presenceOf(presence, p).presence !== 'offline');
   const lines = active.map(
-    (p) => `${label(p)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
+    (p) =>
+      `${listLabel(p, unverified)}${p === asker ? ' — you' : ''}: ${PRESENCE_WORDS[presenceOf(presence, p).presence]}`,
   );
   return [`Active participants of "${conference.name}" (${active.length}):`, ...lines].join('\n');
 }

@@ -107,6 +107,10 @@ export class ParticipantEntity {
   @Column({ type: 'integer' })
   messageCount!: number;
 
+  /** This participant is the owner (their IM account represents them in the conference). */
+  @Column({ type: 'boolean', default: false })
+  isOwner!: boolean;
+
   @Column({ type: 'timestamptz' })
   updatedAt!: Date;
 }

@@ -6,6 +6,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Network } from '@parley/contracts';
 import { OFFLINE_QUEUE, type OfflineQueueOptions } from '../offline/offline-queue.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { OwnerConferencesService } from '../owners/owner-conferences.service.js';
+import { OwnerDeletedConsumer } from '../owners/owner-deleted.consumer.js';
 import { PresenceConsumer } from '../presence/presence.consumer.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import { PresenceChangeService } from '../presence/presence-change.service.js';
@@ -14,7 +16,7 @@ import { TTL_CHECK_MS, TtlScheduler } from '../ttl/ttl.scheduler.js';
 import { BotDirectoryService } from './bot-directory.service.js';
 import { ConferenceController } from './conference.controller.js';
 import { BOT_SUFFIX, ConferenceStore } from './conference.store.js';
-import { INVITATION_POLICY, invitationPolicy } from './invitation-policy.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS, invitationPolicy } from './invitation-policy.js';
 import { InboundService } from './inbound.service.js';
 import { OwnerCommandsService } from './owner-commands.service.js';
 import { InboundConsumer } from './inbound.consumer.js';
@@ -23,6 +25,8 @@ export interface ConferenceModuleOptions {
   botSuffix: string;
   offlineQueueNetworks: ReadonlySet<Network>;
   offlineQueueCap: number;
+  /** Networks whose participants cannot prove who they are (shown as unverified). */
+  unverifiedNetworks: ReadonlySet<Network>;
   ttlCheckMs: number;
   invitations: {
     xmppComponentDomain: string;
@@ -46,6 +50,7 @@ export class ConferenceModule {
         { provide: BOT_SUFFIX, useValue: options.botSuffix },
         { provide: OFFLINE_QUEUE, useValue: offlineQueue },
         { provide: TTL_CHECK_MS, useValue: options.ttlCheckMs },
+        { provide: UNVERIFIED_NETWORKS, useValue: options.unverifiedNetworks },
         { provide: INVITATION_POLICY, useValue: invitationPolicy(options.invitations) },
         ConferenceStore,
         OwnerCommandsService,
@@ -58,6 +63,8 @@ export class ConferenceModule {
         InboundConsumer,
         PresenceConsumer,
         TtlScheduler,
+        OwnerConferencesService,
+        OwnerDeletedConsumer, // issue 13: owner deletion (owners/)
       ],
     };
   }

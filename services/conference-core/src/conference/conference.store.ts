@@ -15,7 +15,7 @@ import {
   type Network,
   type PresenceChangedV1,
 } from '@parley/contracts';
-import { claimMessage } from '@parley/persistence';
+import { claimMessage, claimMessages } from '@parley/persistence';
 import { planFanOut } from '../delivery/fan-out.js';
 import {
   OFFLINE_QUEUE,
@@ -23,11 +23,11 @@ import {
   takeQueued,
   type OfflineQueueOptions,
 } from '../offline/offline-queue.js';
-import { shouldQueue } from '../offline/offline-rules.js';
+import { shouldQueue, shouldWithhold } from '../offline/offline-rules.js';
 import { enqueue, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
-import { conferenceIdsForNick } from './invitation-policy.js';
+import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
 import {
   presenceKey,
   type ConferenceFacts,
@@ -55,6 +55,7 @@ export class ConferenceStore {
     private readonly dataSource: DataSource,
     @Inject(BOT_SUFFIX) private readonly botSuffix: string,
     @Inject(OFFLINE_QUEUE) private readonly offlineQueue: OfflineQueueOptions,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   /** "Team sync (parley)": every bot's screen name says it is a Parley bot. */
@@ -69,6 +70,11 @@ export class ConferenceStore {
   /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
   claim(tx: Tx, consumer: string, id: string): Promise<boolean> {
     return claimMessage(tx, consumer, id);
+  }
+
+  /** Claims several event ids in one statement: those not handled before. */
+  claimAll(tx: Tx, consumer: string, ids: string[]): Promise<Set<string>> {
+    return claimMessages(tx, consumer, ids);
   }
 
   // ---- conferences ------------------------------------------------------------------------
@@ -101,16 +107,21 @@ export class ConferenceStore {
     return this.dataSource.getRepository(ConferenceEntity).findOneBy({ id: conferenceId });
   }
 
-  /** Active conferences an address may talk to: it is a participant, or the conference is open. */
-  async joinableBy(network: Network, address: string): Promise<ConferenceEntity[]> {
+  /**
+   * Active conferences an address may talk to: it is a participant, the conference is open, or it
+   * is `owner-contacts` and the address is among its owner's contacts (`contactOf`: those owners).
+   */
+  async joinableBy(network: Network, address: string, contactOf: string[] = []): Promise<ConferenceEntity[]> {
     const rows = (await this.dataSource.query(
       `SELECT c.id, c.name, c.subject, c.state, c.join_policy FROM conference c
         WHERE c.state = 'active'
-          AND (c.join_policy = 'open' OR EXISTS (
+          AND (c.join_policy = 'open'
+            OR (c.join_policy = 'owner-contacts' AND c.owner_id = ANY($3::text[]))
+            OR EXISTS (
             SELECT 1 FROM participant p
              WHERE p.conference_id = c.id AND p.network = $1 AND p.address = $2 AND p.state <> 'removed'))
         ORDER BY c.name, c.id LIMIT 500`,
-      [network, normalizeAddress(network, address)],
+      [network, normalizeAddress(network, address), contactOf],
     )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
     return rows.map((row) =>
       this.newConference({
@@ -140,18 +151,41 @@ export class ConferenceStore {
   }
 
   /**
-   * Whether an address is a stranger to a conference: there is no such conference, it is not
-   * running, or the address is not a participant (or was removed).
+   * Where a sender stands with a conference: a stranger when there is no such conference, it is
+   * not running, or the address is not a participant (or was removed); with the conference's owner
+   * and join policy (an `owner-contacts` conference lets the owner's contacts in).
    */
-  async isStranger(conferenceId: string, network: Network, address: string): Promise<boolean> {
+  async standingOf(
+    conferenceId: string,
+    network: Network,
+    address: string,
+  ): Promise<{
+    isStranger: boolean;
+    ownerId: string | null;
+    joinPolicy: ConferenceEntity['joinPolicy'] | null;
+  }> {
     const [row] = (await this.dataSource.query(
-      `SELECT c.state AS conference_state, p.state AS participant_state FROM conference c
+      `SELECT c.state AS conference_state, c.owner_id, c.join_policy, p.state AS participant_state
+         FROM conference c
          LEFT JOIN participant p ON p.conference_id = c.id AND p.network = $2 AND p.address = $3
         WHERE c.id = $1`,
       [conferenceId, network, normalizeAddress(network, address)],
-    )) as Array<{ conference_state: string; participant_state: string | null }>;
-    if (!row || row.conference_state !== 'active') return true;
-    return row.participant_state === null || row.participant_state === 'removed';
+    )) as Array<{
+      conference_state: string;
+      owner_id: string;
+      join_policy: string;
+      participant_state: string | null;
+    }>;
+    if (!row) return { isStranger: true, ownerId: null, joinPolicy: null };
+    const isStranger =
+      row.conference_state !== 'active' ||
+      row.participant_state === null ||
+      row.participant_state === 'removed';
+    return {
+      isStranger,
+      ownerId: row.owner_id,
+      joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
+    };
   }
 
   /** Whether an IRC nick is the bot of one of this deployment's conferences. */
@@ -189,19 +223,30 @@ export class ConferenceStore {
     return ids.length;
   }
 
-  /** Loads a conference with its roster and presence view, locking its row until `tx` ends. */
+  /**
+   * Loads a conference with its roster and presence view, locking its row until `tx` ends. Plain
+   * SQL, two round trips: this is the hot path of every message (TypeORM's query building was a
+   * fifth of conference-core's CPU in the profile of docs/performance.md).
+   */
   async loadLocked(tx: Tx, conferenceId: string): Promise<Loaded | null> {
-    const entity = await tx
-      .getRepository(ConferenceEntity)
-      .findOne({ where: { id: conferenceId }, lock: { mode: 'pessimistic_write' } });
-    if (!entity) return null;
-    const participantRows = await tx
-      .getRepository(ParticipantEntity)
-      .find({ where: { conferenceId }, order: { invitedAt: 'ASC', address: 'ASC' } });
+    const [row] = (await tx.query(`SELECT * FROM conference WHERE id = $1 FOR UPDATE`, [
+      conferenceId,
+    ])) as Array<Record<string, unknown>>;
+    if (!row) return null;
+    const entity = conferenceFromRow(row);
+    const participantRows = (await tx.query(
+      `SELECT p.*, v.presence AS current_presence FROM participant p
+         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
+        WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
+      [conferenceId],
+    )) as Array<Record<string, unknown>>;
     const rows = new Map<ParticipantFacts, ParticipantEntity>();
-    const roster = participantRows.map((row) => {
-      const facts = toFacts(row);
-      rows.set(facts, row);
+    const presence = new Map<string, AggregatePresence>();
+    const roster = participantRows.map((r) => {
+      const participant = participantFromRow(r);
+      const facts = toFacts(participant);
+      rows.set(facts, participant);
+      if (r.current_presence) presence.set(presenceKey(participant), r.current_presence as AggregatePresence);
       return facts;
     });
     const facts: ConferenceFacts = {
@@ -211,13 +256,6 @@ export class ConferenceStore {
       state: entity.state,
       joinPolicy: entity.joinPolicy,
     };
-    const presenceRows = (await tx.query(
-      `SELECT v.network, v.address, v.presence FROM participant p
-         JOIN identity_presence v ON v.network = p.network AND v.address = p.address
-        WHERE p.conference_id = $1`,
-      [conferenceId],
-    )) as Array<{ network: Network; address: string; presence: AggregatePresence }>;
-    const presence = new Map(presenceRows.map((row) => [presenceKey(row), row.presence]));
     return { entity, facts, roster, rows, presence };
   }
 
@@ -235,19 +273,18 @@ export class ConferenceStore {
     isActivity = true,
   ): Promise<void> {
     const now = new Date();
-    const plan = planFanOut(decision.deliveries, {
+    const presenceOf = (d: { network: Network; to: string }) =>
+      loaded?.presence.get(presenceKey({ network: d.network, address: d.to }));
+    const deliveries = decision.deliveries.filter(
+      (d) => !shouldWithhold(d, presenceOf(d), this.unverifiedNetworks),
+    );
+    const plan = planFanOut(deliveries, {
       causeId,
       conferenceId,
       botName: this.botName(loaded?.entity.name ?? conferenceId),
       now,
       newId: () => newEnvelope(now).id,
-      isQueued: (d) =>
-        loaded !== null &&
-        shouldQueue(
-          d,
-          loaded.presence.get(presenceKey({ network: d.network, address: d.to })),
-          this.offlineQueue.networks,
-        ),
+      isQueued: (d) => loaded !== null && shouldQueue(d, presenceOf(d), this.offlineQueue.networks),
     });
     const outbox: OutboxMessage[] = plan.fanOuts.map((fanOut) => ({
       stream: 'im-outbound',
@@ -268,11 +305,35 @@ export class ConferenceStore {
           payload,
         });
       }
+      if (facts.state === 'terminated' && entity.terminatedAt === null) {
+        // Ended by a decision of the rules themselves: the owner's /close from their IM client.
+        entity.terminatedAt = now;
+        entity.terminatedReason = 'closed';
+      }
       entity.state = facts.state;
       entity.updatedAt = now;
       entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
-      const { id, ...changes } = entity;
-      await tx.getRepository(ConferenceEntity).update({ id }, changes);
+      await tx.query(
+        `UPDATE conference SET name = $2, subject = $3, ttl_seconds = $4, join_policy = $5,
+           owner_im_account_id = $6, state = $7, last_seq = $8, updated_at = $9, started_at = $10,
+           terminated_at = $11, terminated_reason = $12, idle_deadline = $13
+         WHERE id = $1`,
+        [
+          entity.id,
+          entity.name,
+          entity.subject,
+          entity.ttlSeconds,
+          entity.joinPolicy,
+          entity.ownerImAccountId,
+          entity.state,
+          entity.lastSeq,
+          entity.updatedAt,
+          entity.startedAt,
+          entity.terminatedAt,
+          entity.terminatedReason,
+          entity.idleDeadline,
+        ],
+      );
     }
     await enqueue(tx, outbox);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
@@ -303,12 +364,34 @@ export class ConferenceStore {
         joinedAt: p.joinedAt,
         leftAt: p.leftAt,
         messageCount: p.messageCount,
+        isOwner: p.isOwner ?? false,
         updatedAt: now,
       });
       // A re-invitation (after leaving) starts a new invitation.
       if (existing && p.state === 'invited') row.invitedAt = now;
-      if (existing) await participants.update({ id: row.id }, row);
-      else inserts.push(row);
+      if (existing) {
+        await tx.query(
+          `UPDATE participant SET display_name = $2, state = $3, invited_by_id = $4, invited_by_network = $5,
+             invited_by_address = $6, invited_by_name = $7, invited_at = $8, joined_at = $9, left_at = $10,
+             message_count = $11, is_owner = $12, updated_at = $13
+           WHERE id = $1`,
+          [
+            row.id,
+            row.displayName,
+            row.state,
+            row.invitedById,
+            row.invitedByNetwork,
+            row.invitedByAddress,
+            row.invitedByName,
+            row.invitedAt,
+            row.joinedAt,
+            row.leftAt,
+            row.messageCount,
+            row.isOwner,
+            row.updatedAt,
+          ],
+        );
+      } else inserts.push(row);
       rows.set(p, row);
     }
     // Batched, under PostgreSQL's 65,535-parameter limit (17 columns a row).
@@ -381,6 +464,49 @@ export function conferenceNotFound(conferenceId: string): DomainError {
   return new DomainError('not-found', `conference ${conferenceId} not found`, 'conferenceId');
 }
 
+/** A `conference` row as the entity (plain SQL results are snake_case, bigint as text). */
+function conferenceFromRow(r: Record<string, unknown>): ConferenceEntity {
+  return Object.assign(new ConferenceEntity(), {
+    id: r.id as string,
+    ownerId: r.owner_id as string,
+    name: r.name as string,
+    subject: r.subject as string,
+    ttlSeconds: r.ttl_seconds as number,
+    joinPolicy: r.join_policy as ConferenceEntity['joinPolicy'],
+    ownerImAccountId: (r.owner_im_account_id as string | null) ?? null,
+    state: r.state as ConferenceEntity['state'],
+    lastSeq: Number(r.last_seq),
+    createdAt: r.created_at as Date,
+    updatedAt: r.updated_at as Date,
+    startedAt: (r.started_at as Date | null) ?? null,
+    terminatedAt: (r.terminated_at as Date | null) ?? null,
+    terminatedReason: (r.terminated_reason as ConferenceEntity['terminatedReason']) ?? null,
+    idleDeadline: (r.idle_deadline as Date | null) ?? null,
+  });
+}
+
+/** A `participant` row as the entity. */
+function participantFromRow(r: Record<string, unknown>): ParticipantEntity {
+  return Object.assign(new ParticipantEntity(), {
+    id: r.id as string,
+    conferenceId: r.conference_id as string,
+    network: r.network as Network,
+    address: r.address as string,
+    displayName: r.display_name as string,
+    state: r.state as ParticipantEntity['state'],
+    invitedById: (r.invited_by_id as string | null) ?? null,
+    invitedByNetwork: (r.invited_by_network as Network | null) ?? null,
+    invitedByAddress: (r.invited_by_address as string | null) ?? null,
+    invitedByName: (r.invited_by_name as string | null) ?? null,
+    invitedAt: r.invited_at as Date,
+    joinedAt: (r.joined_at as Date | null) ?? null,
+    leftAt: (r.left_at as Date | null) ?? null,
+    messageCount: r.message_count as number,
+    isOwner: r.is_owner as boolean,
+    updatedAt: r.updated_at as Date,
+  });
+}
+
 export function toFacts(row: ParticipantEntity): ParticipantFacts {
   return {
     id: row.id,
@@ -399,5 +525,6 @@ export function toFacts(row: ParticipantEntity): ParticipantFacts {
     joinedAt: row.joinedAt,
     leftAt: row.leftAt,
     messageCount: row.messageCount,
+    isOwner: row.isOwner,
   };
 }

@@ -80,7 +80,11 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     clearInterval(this.timer);
     await this.rebalancing;
-    await Promise.all(this.partitions.map((p) => this.release(p)));
+    // Consumers stop side by side; the locks' one session is then asked one query at a time.
+    const consumers = [...this.owned.values()];
+    await Promise.all(consumers.map((c) => c.stop()));
+    for (const partition of this.partitions) await this.unlock(partition);
+    this.owned.clear();
     await this.locks?.release().catch(() => undefined);
   }
 
@@ -143,6 +147,9 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
         durable: consumers.conferenceCoreInboundPartition(partition),
         filterSubject: subjects.imInboundPartition(partition),
         handler: (event: ImInboundV1) => this.inbound.handleInbound(event),
+        // A conference's backlog is decided in one transaction (all or nothing; one by one on failure).
+        batchHandler: (events: ImInboundV1[]) => this.inbound.handleBatch(events),
+        maxBatch: 32,
         laneOf: (event: ImInboundV1) => event.conferenceId,
         maxAckPending: IN_FLIGHT_PER_PARTITION,
         resetToAckFloor: true,

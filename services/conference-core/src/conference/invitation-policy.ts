@@ -8,6 +8,8 @@ import { normalizeAddress, type Network } from '@parley/contracts';
 import type { InvitationPolicy } from './conference-rules.js';
 
 export const INVITATION_POLICY = Symbol('INVITATION_POLICY');
+/** The networks whose participants are known only by a name anyone may take (IRC without accounts). */
+export const UNVERIFIED_NETWORKS = Symbol('UNVERIFIED_NETWORKS');
 
 export function invitationPolicy(options: {
   xmppComponentDomain: string;

@@ -14,6 +14,7 @@ import {
   type AddParticipantsResponse,
   type ConferenceView,
   type CreateConferenceRequest,
+  type Network,
   type ParticipantView,
   type UpdateConferenceRequest,
 } from '@parley/contracts';
@@ -24,15 +25,17 @@ import type { ConferenceEntity } from './conference.entity.js';
 import {
   closeConference,
   invite,
+  mergeDecisions,
   presenceKey,
   removeParticipant,
+  setOwner,
   startConference,
   type Decision,
   type InvitationPolicy,
   type ParticipantFacts,
 } from './conference-rules.js';
 import { ConferenceStore, conferenceNotFound, toFacts, type Loaded } from './conference.store.js';
-import { INVITATION_POLICY } from './invitation-policy.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,6 +46,7 @@ export class OwnerCommandsService {
     private readonly relay: OutboxRelay,
     private readonly presenceLookup: PresenceLookup,
     @Inject(INVITATION_POLICY) private readonly invitations: InvitationPolicy,
+    @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
   ) {}
 
   async create(request: CreateConferenceRequest): Promise<ConferenceView> {
@@ -66,11 +70,19 @@ export class OwnerCommandsService {
       });
       try {
         await this.store.insertConference(entity);
-        return this.conferenceView(entity, 0);
       } catch (error) {
         // 36^6 suffixes make a collision rare; a second draw settles it.
         if ((error as { code?: string }).code !== '23505' || attempt >= 3) throw error;
+        continue;
       }
+      if (!request.ownerIdentity) return this.conferenceView(entity, 0);
+      // The owner takes part through their chosen IM account, from the start.
+      const identity = request.ownerIdentity;
+      await this.change(request.ownerId, entity.id, ({ facts, roster }) => ({
+        decision: setOwner(facts, roster, identity),
+        result: undefined,
+      }));
+      return this.get(request.ownerId, entity.id);
     }
   }
 
@@ -87,14 +99,15 @@ export class OwnerCommandsService {
   }
 
   async update(request: UpdateConferenceRequest): Promise<ConferenceView> {
-    await this.change(request.ownerId, request.conferenceId, ({ entity }) => {
+    await this.change(request.ownerId, request.conferenceId, ({ entity, facts, roster }) => {
       if (entity.state === 'terminated') throw new DomainError('conflict', 'the conference has ended');
       if (request.name !== undefined) entity.name = request.name;
       if (request.subject !== undefined) entity.subject = request.subject;
       if (request.ttlSeconds !== undefined) entity.ttlSeconds = request.ttlSeconds;
       if (request.joinPolicy !== undefined) entity.joinPolicy = request.joinPolicy;
-      if (request.ownerImAccountId !== undefined) entity.ownerImAccountId = request.ownerImAccountId;
-      return { decision: emptyDecision(), result: undefined };
+      if (request.ownerImAccountId === undefined) return { decision: emptyDecision(), result: undefined };
+      entity.ownerImAccountId = request.ownerImAccountId;
+      return { decision: setOwner(facts, roster, request.ownerIdentity ?? null), result: undefined };
     });
     return this.get(request.ownerId, request.conferenceId);
   }
@@ -135,7 +148,7 @@ export class OwnerCommandsService {
       request.conferenceId,
       ({ entity, facts, roster, rows }) => {
         if (entity.state === 'terminated') throw new DomainError('conflict', 'the conference has ended');
-        const decision = emptyDecision();
+        const decisions: Decision[] = [];
         const added: ParticipantFacts[] = [];
         const errors: AddParticipantsResponse['errors'] = [];
         const seen = new Set<string>();
@@ -182,13 +195,13 @@ export class OwnerCommandsService {
             this.invitations,
           );
           if (outcome.refusal) return fail('address', 'conflict', outcome.refusal);
-          merge(decision, outcome.decision);
+          decisions.push(outcome.decision);
           added.push(outcome.participant!);
         });
         return {
-          decision,
+          decision: mergeDecisions(decisions),
           result: () => ({
-            added: added.map((p) => participantView(entity.id, p, rows.get(p)?.invitedAt)),
+            added: added.map((p) => this.participantView(entity.id, p, rows.get(p)?.invitedAt)),
             errors,
           }),
         };
@@ -206,7 +219,7 @@ export class OwnerCommandsService {
       const p = UUID.test(participantId) ? roster.find((r) => r.id === participantId) : undefined;
       if (!p) throw new DomainError('not-found', `participant ${participantId} not found`, 'participantId');
       const decision = removeParticipant(facts, roster, p, new Date());
-      return { decision, result: () => participantView(entity.id, p, rows.get(p)?.invitedAt) };
+      return { decision, result: () => this.participantView(entity.id, p, rows.get(p)?.invitedAt) };
     });
     return result();
   }
@@ -224,7 +237,7 @@ export class OwnerCommandsService {
         : null;
     return {
       participants: rows.map((row) => ({
-        ...participantView(entity.id, toFacts(row), row.invitedAt),
+        ...this.participantView(entity.id, toFacts(row), row.invitedAt),
         presence: presence?.get(presenceKey(row))?.presence ?? null,
       })),
     };
@@ -254,6 +267,29 @@ export class OwnerCommandsService {
     return result;
   }
 
+  private participantView(
+    conferenceId: string,
+    p: ParticipantFacts,
+    invitedAt = new Date(),
+  ): ParticipantView {
+    return {
+      id: p.id!,
+      conferenceId,
+      network: p.network,
+      address: p.address,
+      displayName: p.displayName,
+      state: p.state,
+      invitedBy: p.invitedBy,
+      invitedAt: invitedAt.toISOString(),
+      joinedAt: p.joinedAt?.toISOString() ?? null,
+      leftAt: p.leftAt?.toISOString() ?? null,
+      messageCount: p.messageCount,
+      presence: null,
+      verified: !this.unverifiedNetworks.has(p.network),
+      isOwner: p.isOwner ?? false,
+    };
+  }
+
   private conferenceView(entity: ConferenceEntity, participantCount: number): ConferenceView {
     return {
       id: entity.id,
@@ -274,30 +310,6 @@ export class OwnerCommandsService {
   }
 }
 
-function participantView(conferenceId: string, p: ParticipantFacts, invitedAt = new Date()): ParticipantView {
-  return {
-    id: p.id!,
-    conferenceId,
-    network: p.network,
-    address: p.address,
-    displayName: p.displayName,
-    state: p.state,
-    invitedBy: p.invitedBy,
-    invitedAt: invitedAt.toISOString(),
-    joinedAt: p.joinedAt?.toISOString() ?? null,
-    leftAt: p.leftAt?.toISOString() ?? null,
-    messageCount: p.messageCount,
-    presence: null,
-  };
-}
-
 function emptyDecision(): Decision {
   return { deliveries: [], events: [], touched: [] };
-}
-
-function merge(into: Decision, from: Decision): void {
-  if (into === from) return;
-  into.deliveries.push(...from.deliveries);
-  into.events.push(...from.events);
-  for (const p of from.touched) if (!into.touched.includes(p)) into.touched.push(p);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedNote, overflow, parseQueueNetworks, shouldQueue } from './offline-rules.js';
+import { droppedNote, overflow, parseQueueNetworks, shouldQueue, shouldWithhold } from './offline-rules.js';
 
 describe('offline delivery rules', () => {
   const irc = parseQueueNetworks(' IRC, ');
@@ -31,5 +31,17 @@ describe('offline delivery rules', () => {
       'While you were away, 1 older message was dropped (only the last 3 are kept). Here are the rest:',
     );
     expect(droppedNote(4, 3)).toMatch(/^While you were away, 4 older messages were dropped/);
+  });
+});
+
+describe('shouldWithhold', () => {
+  const irc = new Set(['irc'] as const);
+  it('withholds chat messages to an IRC nick known to be offline when IRC proves nobody', () => {
+    expect(shouldWithhold({ network: 'irc', kind: 'message' }, 'offline', irc)).toBe(true);
+    expect(shouldWithhold({ network: 'irc', kind: 'message' }, 'online', irc)).toBe(false);
+    expect(shouldWithhold({ network: 'irc', kind: 'message' }, undefined, irc)).toBe(false);
+    expect(shouldWithhold({ network: 'irc', kind: 'bot-online' }, 'offline', irc)).toBe(false);
+    expect(shouldWithhold({ network: 'xmpp', kind: 'message' }, 'offline', irc)).toBe(false);
+    expect(shouldWithhold({ network: 'irc', kind: 'message' }, 'offline', new Set())).toBe(false);
   });
 });

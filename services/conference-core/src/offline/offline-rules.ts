@@ -27,6 +27,19 @@ export function shouldQueue(
   return delivery.kind === 'message' && presence === 'offline' && queueNetworks.has(delivery.network);
 }
 
+/**
+ * Whether a chat message is withheld altogether: its recipient is known to be offline on a network
+ * whose participants cannot prove who they are (IRC without accounts). Sent anyway, it would reach
+ * whoever takes the nick meanwhile; queued, it would be handed to whoever holds it later.
+ */
+export function shouldWithhold(
+  delivery: { network: Network; kind: ImDeliveryV1['kind'] },
+  presence: AggregatePresence | undefined,
+  unverifiedNetworks: ReadonlySet<Network>,
+): boolean {
+  return delivery.kind === 'message' && presence === 'offline' && unverifiedNetworks.has(delivery.network);
+}
+
 /** How many of the oldest queued messages go when `queued` are kept and the cap is `cap`. */
 export function overflow(queued: number, cap: number): number {
   return Math.max(0, queued - cap);

@@ -63,6 +63,7 @@ export class BotConnection {
   private client: IRC.Client | undefined;
   private registered = false;
   private registeredAt = 0;
+  private registrations = 0;
   private nickAttempt = 0;
   private readonly reconnector: Reconnector;
   private readonly pending = new Map<string, PendingSay>();
@@ -104,6 +105,15 @@ export class BotConnection {
   /** Milliseconds since the current registration (Infinity while not registered). */
   get sinceRegistered(): number {
     return this.registered ? Date.now() - this.registeredAt : Infinity;
+  }
+
+  /**
+   * Milliseconds since this bot came back after losing its connection (Infinity when it never
+   * lost one): participants may be reconnecting too, so a missing nick is worth a retry then —
+   * and only then; otherwise a delivery would wait for whoever takes the nick next.
+   */
+  get sinceReconnected(): number {
+    return this.registrations > 1 ? this.sinceRegistered : Infinity;
   }
 
   start(): void {
@@ -276,6 +286,7 @@ export class BotConnection {
   private onRegistered(client: IRC.Client): void {
     this.registered = true;
     this.registeredAt = Date.now();
+    this.registrations++;
     logger().info({ bot: this.name, nick: client.user.nick }, 'IRC bot registered');
     if (this.server.nickServPassword) client.say('NickServ', `IDENTIFY ${this.server.nickServPassword}`);
     for (const nick of this.watched.keys()) this.watched.set(nick, undefined);

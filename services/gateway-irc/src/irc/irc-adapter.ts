@@ -94,7 +94,7 @@ export class IrcAdapter implements NetworkAdapter {
         bot.watch(nick);
         const body = delivery.body ?? '';
         const result = await bot.say(nick, this.pooled ? tagLines(delivery.conferenceId, body) : body);
-        if (result === 'no-such-nick' && bot.sinceRegistered < this.options.rejoinGraceMs) {
+        if (result === 'no-such-nick' && bot.sinceReconnected < this.options.rejoinGraceMs) {
           throw new Error(`${nick} is not on IRC (yet) after the bot reconnected; retrying`);
         }
         // Otherwise the recipient left after conference-core last saw them online (presence lags up

@@ -21,6 +21,7 @@ import {
   resourceOf,
   xmlSafe,
 } from './stanza-rules.js';
+import { fetchRoster, type C2sOverride } from './roster-fetch.js';
 
 export interface XmppAdapterOptions {
   host: string;
@@ -29,6 +30,8 @@ export interface XmppAdapterOptions {
   secret: string;
   /** Name of the service in disco#info / vCard of the domain. */
   serviceName: string;
+  /** Contact import: where owners' XMPP servers are reached (unset: each JID's own domain). */
+  c2s?: C2sOverride;
 }
 
 const TOO_LONG = `Your message is too long to relay (the limit is ${MAX_BODY_LENGTH} characters); please split it.`;
@@ -125,9 +128,10 @@ export class XmppAdapter implements NetworkAdapter {
     await this.deliver(delivery);
   }
 
-  /** Contact import (logging in as the owner) comes with the contact-import issue. */
-  async fetchContacts(): Promise<ContactsResult> {
-    return { supported: false, reason: 'contact import over XMPP is not implemented yet' };
+  /** Contact import: the owner's roster, read through a second login of theirs (see roster-fetch.ts). */
+  async fetchContacts(account: { address: string; secret: string }): Promise<ContactsResult> {
+    const contacts = await fetchRoster(account.address, account.secret, { c2s: this.options.c2s });
+    return { supported: true, contacts };
   }
 
   /**
