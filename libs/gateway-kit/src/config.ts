@@ -26,6 +26,11 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
       .string()
       .regex(/^\d+(,\d+)*$/, 'must be delays in ms, comma-separated, e.g. 5000,30000')
       .optional(),
+    /** Issue a conference's backlog of fan-outs at once (faster; read docs/reliability.md first). */
+    PARLEY_GATEWAY_BATCH_DELIVERIES: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
     /** Test only: hold each served fan-out this long before its ack (0 = never). */
     PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: z.coerce.number().int().nonnegative().default(0),
   };
@@ -54,11 +59,13 @@ export function rateLimitsFrom(config: {
 
 /** The kit's delivery options from the shared variables (bounce retries, test hold, replicas). */
 export function deliveryOptionsFrom(config: {
+  PARLEY_GATEWAY_BATCH_DELIVERIES?: boolean;
   PARLEY_GATEWAY_BOUNCE_RETRY_MS?: string | undefined;
   PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: number;
   PARLEY_STREAM_REPLICAS?: number;
-}): { bounceRetryMs?: number[]; holdBeforeAckMs: number; replicas: number } {
+}): { bounceRetryMs?: number[]; holdBeforeAckMs: number; replicas: number; batchDeliveries: boolean } {
   return {
+    batchDeliveries: config.PARLEY_GATEWAY_BATCH_DELIVERIES ?? false,
     ...(config.PARLEY_GATEWAY_BOUNCE_RETRY_MS
       ? { bounceRetryMs: config.PARLEY_GATEWAY_BOUNCE_RETRY_MS.split(',').map(Number) }
       : {}),

@@ -80,6 +80,8 @@ export interface GatewayOptions {
    * restarted at the ack floor, progress checked — as soon as the active one's connection is gone.
    */
   consumeOnlyWhileOnline?: boolean;
+  /** Hand a conference's backlog of fan-outs to the network at once (see startConsuming). */
+  batchDeliveries?: boolean;
   /** Backoff of the connection attempts (a standby's attempts: how soon it takes over). */
   connectBackoff?: { initialMs: number; maxMs: number };
 }
@@ -182,12 +184,18 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       resetToAckFloor: true,
       handler: (delivery, context) => this.deliver(delivery, this.mayHaveBeenServed(context)),
       // A conference's backlog goes out pipelined: every send issued in order, awaited together.
-      batchHandler: (deliveries, contexts) =>
-        this.deliverBatch(
-          deliveries,
-          contexts.map((context) => this.mayHaveBeenServed(context)),
-        ),
-      maxBatch: 64,
+      // Off by default: with it, the chaos suite saw messages reordered around a NATS restart
+      // (docs/reliability.md, "Known windows"); on again once that is understood.
+      ...(this.options.batchDeliveries
+        ? {
+            batchHandler: (deliveries: ImDeliveryV2[], contexts: MessageContext[]) =>
+              this.deliverBatch(
+                deliveries,
+                contexts.map((context) => this.mayHaveBeenServed(context)),
+              ),
+            maxBatch: 64,
+          }
+        : {}),
       // A conference's deliveries in the order conference-core decided them; conferences in parallel.
       laneOf: (delivery) => delivery.conferenceId,
       maxAckPending: IN_FLIGHT,
