@@ -2,10 +2,9 @@
  * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after every
  * committed decision (kick) and on a timer (rows left by a crash, or by another replica). A
  * transaction-scoped advisory lock lets one replica relay at a time; per conference, the row lock
- * of each decision makes id order the commit order. A batch is published pipelined (every publish
- * sent before the first ack is awaited: one round trip per batch, not per row) on one connection,
- * so JetStream stores it in order; a publish that failed is retried before the batch counts as
- * relayed. A crash between publish and "sent" republishes with the same Nats-Msg-Id, which
+ * of each decision makes id order the commit order. In a batch, each conference's rows are
+ * published one after another and different conferences' side by side, so a retried publish is
+ * never stored behind a later row of its own conference. A crash between publish and "sent" republishes with the same Nats-Msg-Id, which
  * JetStream's duplicate window drops.
  */
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
@@ -128,7 +127,23 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           msgId: row.msg_id,
           isValidated: true,
         });
-      await Promise.all(rows.map(publish));
+      // One conference's rows one after another (a publish that is retried can then never be stored
+      // after a later row of its conference — seen in the chaos suite around a NATS restart when
+      // they were all pipelined); different conferences side by side. A failure stops its
+      // conference's rows and fails the pass: nothing is marked, the next pass republishes (the
+      // duplicates are dropped by Nats-Msg-Id).
+      const byConference = new Map<string, typeof rows>();
+      for (const row of rows) {
+        const key = (row.payload as { conferenceId?: string }).conferenceId ?? '';
+        byConference.set(key, [...(byConference.get(key) ?? []), row]);
+      }
+      const results = await Promise.allSettled(
+        [...byConference.values()].map(async (group) => {
+          for (const row of group) await publish(row);
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       if (rows.length > 0) {
         await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
           rows.map((r) => r.id),
