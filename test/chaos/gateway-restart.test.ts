@@ -2,7 +2,7 @@
  * Chaos: gateway-xmpp killed with SIGKILL after the XMPP server accepted a fan-out delivery and
  * before JetStream got its ack. The next gateway process gets the fan-out again (ack_wait expired)
  * and must not send it a second time: the recipients served are in the KV bucket
- * `delivery_progress`, written before the ack (ADR 0003). The window is held open by the test-only
+ * `delivery_progress`, written before the ack (ADR 0005). The window is held open by the test-only
  * PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS, so the kill lands in it every time.
  *
  * conference-core runs in this process; the gateway runs as its own process (built dist), with

@@ -1,6 +1,6 @@
 /**
  * The gateways' durable delivery memory, in the NATS KV bucket `<prefix>_delivery_progress`
- * (ADR 0003), so that a gateway killed after the network accepted a delivery and before JetStream
+ * (ADR 0005), so that a gateway killed after the network accepted a delivery and before JetStream
  * got the ack does not send it again from its next process:
  * - `p.<network>.<hash of the fan-out id>`: which recipients of a fan-out were served (a bitmap over
  *   its recipient list), written in small batches while the fan-out is served and always before it

@@ -8,7 +8,7 @@
  * network being away is waited out). Which recipients were served is also written to the KV bucket
  * `delivery_progress` before the ack, so a restarted gateway skips them too; a delivery the network
  * bounces after accepting it (an XMPP error stanza) is kept there and retried with backoff, and
- * dead-lettered after the last attempt (ADR 0003). Inbound events and presence are published to JetStream in the
+ * dead-lettered after the last attempt (ADR 0005). Inbound events and presence are published to JetStream in the
  * order the network reported them, with stable ids; bot look-ups are RPCs to conference-core.
  * Adapters never see the bus.
  */
@@ -384,13 +384,60 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * retry one by one never races a send still in flight.
    */
   private async deliverBatch(fanOuts: ImDeliveryV2[], mayHaveBeenServed: boolean[]): Promise<void> {
+    const { network } = this;
     // Progress reads first (replays only), so that the sends themselves still start in order.
     const served = await Promise.all(
       fanOuts.map((fanOut, i) => this.servedBefore(fanOut, mayHaveBeenServed[i] ?? true)),
     );
-    const results = await Promise.allSettled(fanOuts.map((fanOut, i) => this.serve(fanOut, served[i]!)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
+    // Each recipient's sends go one after another in the lane's order, recipients side by side. A
+    // failed send stops that recipient's later ones in the batch: were they sent anyway, the retry
+    // of the failed one would reach the recipient after them, out of order.
+    const chains = new Map<string, Promise<boolean>>();
+    const sends: Array<Promise<boolean>> = [];
+    let firstError: unknown;
+    const progresses = fanOuts.map((fanOut, i) => {
+      const before = served[i]!;
+      const progress = new FanOutProgress(
+        this.progressStore(),
+        fanOut.deliveryId,
+        fanOut.recipients.length,
+        before,
+      );
+      fanOut.recipients.forEach((to, index) => {
+        if (before.has(index) || this.sent.has(`${fanOut.deliveryId}:${to}`)) {
+          gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
+          return;
+        }
+        const send = (chains.get(to) ?? Promise.resolve(true)).then(async (previousWent) => {
+          if (!previousWent) return false;
+          try {
+            await this.deliverOne(deliveryFor(fanOut, to));
+            progress.mark(index);
+            return true;
+          } catch (error) {
+            firstError ??= error;
+            return false;
+          }
+        });
+        chains.set(to, send);
+        sends.push(send);
+      });
+      return progress;
+    });
+    const went = await Promise.all(sends);
+    gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
+    try {
+      await Promise.all(progresses.map((progress) => progress.flush()));
+    } catch (error) {
+      throw new DependencyUnavailable(`delivery progress could not be written: ${(error as Error).message}`);
+    }
+    if (went.every(Boolean)) {
+      if (this.options.holdBeforeAckMs) await sleep(this.options.holdBeforeAckMs);
+      return;
+    }
+    if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
+    throw firstError;
   }
 
   /** Whether an earlier attempt or process may have served some of a fan-out's recipients. */
