@@ -326,6 +326,11 @@ export class ArchiveStore {
   async forgetConferences(conferenceIds: string[]): Promise<number> {
     if (conferenceIds.length === 0) return 0;
     return this.db.transaction(async (manager) => {
+      // An ingest insert running now took its snapshot before the tombstone exists: it would store
+      // the conference's last events after this delete. This lock waits for inserts in flight (their
+      // rows are then deleted here) and holds new ones until the tombstone is committed (they plan,
+      // and take their snapshot, after the lock is granted). Owner deletions are rare.
+      await manager.query('LOCK TABLE archive_event IN SHARE ROW EXCLUSIVE MODE');
       await manager.query(
         `INSERT INTO forgotten_conference (conference_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
         [conferenceIds],
