@@ -9,14 +9,15 @@
  * test never assumes duplicates away: it reads every stored delivery and counts them by body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { JetStreamBus, RpcClient } from '@parley/bus';
-import { spawnServiceReady, testEnv, waitFor, type ServiceProcess } from '@parley/testing';
+import type pg from 'pg';
+import type { JetStreamBus, RpcClient } from '@parley/bus';
+import { spawnServiceReady, waitFor, type ServiceProcess } from '@parley/testing';
 import {
   chatText,
   expectRelayedExactlyOnceInOrder,
   startChaosConference,
   waitUntilSettled,
+  ChaosRig,
 } from './relay-harness.js';
 
 const ownerId = 'chaos-owner';
@@ -29,11 +30,12 @@ const PER_SENDER = 150;
 const KILL_AFTER_DELIVERIES = 50;
 
 describe('conference-core killed with SIGKILL mid-conversation', () => {
+  let rig: ChaosRig;
   let rpc: RpcClient;
   let bus: JetStreamBus;
   let db: pg.Client;
-  const children: ServiceProcess[] = [];
-  const followers: Array<{ stop: () => Promise<void> }> = [];
+  let children: ServiceProcess[];
+  let followers: Array<{ stop: () => Promise<void> }>;
 
   async function startAndWaitReady() {
     const started = await spawnServiceReady('conference-core', rpc);
@@ -42,23 +44,12 @@ describe('conference-core killed with SIGKILL mid-conversation', () => {
   }
 
   beforeAll(async () => {
-    rpc = RpcClient.create(testEnv.natsUrl());
-    await rpc.connect();
-    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'chaos-test' });
-    await bus.ensureStreams();
-    db = new pg.Client({ connectionString: testEnv.databaseUrl() });
-    await db.connect();
+    rig = await ChaosRig.open('chaos-test');
+    ({ rpc, bus, db, children, followers } = rig);
   });
 
   afterAll(async () => {
-    for (const { child, exited } of children) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited();
-    }
-    for (const follower of followers) await follower.stop();
-    await bus?.close();
-    await rpc?.close();
-    await db?.end();
+    await rig?.close();
   });
 
   it('relays every message to every other participant exactly once, in one order, across a kill -9', async () => {

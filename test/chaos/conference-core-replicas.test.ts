@@ -5,10 +5,10 @@
  * still be relayed exactly once, in its accepted order (see relay-harness.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { JetStreamBus, RpcClient } from '@parley/bus';
+import type pg from 'pg';
+import type { JetStreamBus, RpcClient } from '@parley/bus';
 import { INBOUND_PARTITIONS, conferencesRpc, inboundPartition } from '@parley/contracts';
-import { spawnServiceReady, testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
+import { spawnServiceReady, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 import { partitionLockKeys } from '../../services/conference-core/src/conference/inbound.consumer.js';
 import {
   chatText,
@@ -16,6 +16,7 @@ import {
   startChaosConference,
   waitUntilSettled,
   type ChaosConference,
+  ChaosRig,
 } from './relay-harness.js';
 
 const ownerId = 'chaos-replicas-owner';
@@ -23,11 +24,12 @@ const CONFERENCES = 6;
 const PER_SENDER = 40;
 
 describe('two conference-core replicas, one killed with SIGKILL mid-traffic', () => {
+  let rig: ChaosRig;
   let rpc: RpcClient;
   let bus: JetStreamBus;
   let db: pg.Client;
-  const children: ServiceProcess[] = [];
-  const followers: Array<{ stop: () => Promise<void> }> = [];
+  let children: ServiceProcess[];
+  let followers: Array<{ stop: () => Promise<void> }>;
 
   /** Which database session (backend pid) holds which inbound partition. */
   async function partitionHolders(): Promise<Map<number, number>> {
@@ -41,23 +43,12 @@ describe('two conference-core replicas, one killed with SIGKILL mid-traffic', ()
   }
 
   beforeAll(async () => {
-    rpc = RpcClient.create(testEnv.natsUrl());
-    await rpc.connect();
-    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'chaos-replicas-test' });
-    await bus.ensureStreams();
-    db = new pg.Client({ connectionString: testEnv.databaseUrl() });
-    await db.connect();
+    rig = await ChaosRig.open('chaos-replicas-test');
+    ({ rpc, bus, db, children, followers } = rig);
   });
 
   afterAll(async () => {
-    for (const { child, exited } of children) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited();
-    }
-    for (const follower of followers) await follower.stop();
-    await bus?.close();
-    await rpc?.close();
-    await db?.end();
+    await rig?.close();
   });
 
   it('shares the partitions, takes a dead replica’s over, and relays every message exactly once in order', async () => {

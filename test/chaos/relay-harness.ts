@@ -6,7 +6,7 @@
  * accepted in the order sent, and a gap-free seq.
  */
 import type { ConsumerMessages } from '@nats-io/jetstream';
-import type pg from 'pg';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
@@ -23,7 +23,7 @@ import {
   type ImDeliveryV1,
   type ImDeliveryV2,
 } from '@parley/contracts';
-import { testSchema, waitFor } from '@parley/testing';
+import { testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 
 export interface Followed<T> {
   seen: T[];
@@ -188,5 +188,41 @@ export async function waitUntilSettled(
       () =>
         deliveries.seen.length === storedDeliveries && events.seen.length === storedEvents ? true : null,
     );
+  }
+}
+
+/**
+ * What a conference-core chaos test runs against: an RPC client and a bus on the test's prefix, a
+ * database client, and the processes and stream followers it started (all stopped by `close`).
+ */
+export class ChaosRig {
+  readonly children: ServiceProcess[] = [];
+  readonly followers: Array<{ stop: () => Promise<void> }> = [];
+
+  private constructor(
+    readonly rpc: RpcClient,
+    readonly bus: JetStreamBus,
+    readonly db: pg.Client,
+  ) {}
+
+  static async open(name: string): Promise<ChaosRig> {
+    const rpc = RpcClient.create(testEnv.natsUrl());
+    await rpc.connect();
+    const bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name });
+    await bus.ensureStreams();
+    const db = new pg.Client({ connectionString: testEnv.databaseUrl() });
+    await db.connect();
+    return new ChaosRig(rpc, bus, db);
+  }
+
+  async close(): Promise<void> {
+    for (const { child, exited } of this.children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited();
+    }
+    for (const follower of this.followers) await follower.stop();
+    await this.bus.close();
+    await this.rpc.close();
+    await this.db.end();
   }
 }
