@@ -569,6 +569,8 @@ try {
   // A gateway whose IM server is away is up (live) but not ready: it keeps connecting by itself,
   // so the launcher does not wait for it — it says so, and says again when it gets there.
   const isGateway = (service) => service.name.startsWith('gateway-');
+  /** How long a live gateway may take to reach its IM server before the launcher stops waiting. */
+  const NETWORK_GRACE_MS = 10_000;
   const waitingForNetwork = new Set();
   await waitUntil(
     'every service to be ready',
@@ -579,8 +581,12 @@ try {
             pending.delete(service);
             say(`${service.name} ready on ${service.url}`);
           } else if (isGateway(service) && (await isLive(service.url))) {
-            pending.delete(service);
-            waitingForNetwork.add(service);
+            // Live but not ready: give its IM server a moment to answer before saying it waits.
+            service.liveSince ??= Date.now();
+            if (Date.now() - service.liveSince >= NETWORK_GRACE_MS) {
+              pending.delete(service);
+              waitingForNetwork.add(service);
+            }
           }
         }),
       );
