@@ -11,8 +11,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient } from '@parley/bus';
-import { accountsRpc } from '@parley/contracts';
-import { serviceTestEnv, testEnv, testSchema, startTestService } from '@parley/testing';
+import { accountsRpc, pingRpc } from '@parley/contracts';
+import { serviceTestEnv, testEnv, testSchema, startTestService, waitFor } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { TestMailbox } from './support/mailbox.js';
@@ -196,6 +196,15 @@ describe('secrets at rest', () => {
     // Restart with the new key alone: the rotated passwords still decrypt.
     await accounts.close();
     accounts = await startAccounts(k2);
+    // The restarted service answers once its RPC subscription reached the server.
+    await waitFor('the restarted accounts service to answer', async () => {
+      try {
+        await rpc.call(pingRpc('accounts'), { from: 'test' }, 1_000);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
     const [xmpp, irc] = await Promise.all(
       imAccountIds.map((imAccountId) => rpc.call(accountsRpc.imAccountCredentials, { ownerId, imAccountId })),
     );
