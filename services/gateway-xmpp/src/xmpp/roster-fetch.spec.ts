@@ -24,6 +24,17 @@ describe('parseRoster', () => {
     ]);
   });
 
+  it('answers a contact’s groups sorted, whatever order the server sent them in', () => {
+    const item = (...groups: string[]) =>
+      xml(
+        'query',
+        { xmlns: 'jabber:iq:roster' },
+        xml('item', { jid: 'ann@example.org' }, ...groups.map((g) => xml('group', {}, g))),
+      );
+    expect(parseRoster(item('Work', 'Chess'))).toEqual(parseRoster(item('Chess', 'Work')));
+    expect(parseRoster(item('Work', 'Chess'))[0]!.groups).toEqual(['Chess', 'Work']);
+  });
+
   it('skips items without a JID and answers an empty list for an empty roster', () => {
     expect(parseRoster(xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', {})))).toEqual([]);
     expect(parseRoster(undefined)).toEqual([]);

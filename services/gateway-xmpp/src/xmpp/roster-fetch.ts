@@ -28,7 +28,11 @@ export interface RosterFetchOptions {
 
 const NS_ROSTER = 'jabber:iq:roster';
 
-/** The contacts of a roster result (`<query xmlns="jabber:iq:roster">`), bare JIDs in lower case. */
+/**
+ * The contacts of a roster result (`<query xmlns="jabber:iq:roster">`), bare JIDs in lower case.
+ * A contact's groups are a set in XMPP — servers send them in any order (Prosody's follows its
+ * hash table) — so they come out sorted, the same on every import.
+ */
 export function parseRoster(query: Element | undefined): RosterContact[] {
   const seen = new Map<string, RosterContact>();
   for (const item of query?.getChildren('item') ?? []) {
@@ -45,7 +49,9 @@ export function parseRoster(query: Element | undefined): RosterContact[] {
           .map((g) => g.text().trim().slice(0, 200))
           .filter(Boolean),
       ),
-    ].slice(0, 100);
+    ]
+      .sort((a, b) => a.localeCompare(b))
+      .slice(0, 100);
     seen.set(address, { address, ...(name ? { name } : {}), groups });
   }
   return [...seen.values()];
