@@ -3,3 +3,4 @@ export * from './naming-strategy.js';
 export * from './data-source.js';
 export * from './persistence.module.js';
 export * from './inbox.js';
+export * from './statements.js';

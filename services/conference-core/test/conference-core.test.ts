@@ -227,4 +227,31 @@ describe('conference-core over the real bus and database', () => {
       displayName: 'alice',
     });
   });
+
+  it('refuses a participant who was removed by the owner after they last spoke, and relays nothing of theirs', async () => {
+    await rpc().call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId,
+      participants: [{ network: 'xmpp', address: 'dave@example.org' }],
+    });
+    await publish(inbound('dave@example.org', '/join'));
+    await publish(inbound('dave@example.org', 'dave is here'));
+    await waitFor('dave’s message to reach bob', async () =>
+      bodiesTo(await deliveries(), 'bob@example.org').includes('[dave (xmpp)] dave is here'),
+    );
+    // conference-core last saw dave as a participant; the owner removes him through the API.
+    const { participants } = await rpc().call(conferencesRpc.listParticipants, { ownerId, conferenceId });
+    await rpc().call(conferencesRpc.removeParticipant, {
+      ownerId,
+      conferenceId,
+      participantId: participants.find((p) => p.address === 'dave@example.org')!.id,
+    });
+    await publish(inbound('dave@example.org', 'dave after removal'));
+    await waitFor('dave to be told he is no longer a participant', async () =>
+      bodiesTo(await deliveries(), 'dave@example.org').includes(
+        'Sorry, you are no longer a participant of "Core test".',
+      ),
+    );
+    expect(bodiesTo(await deliveries(), 'bob@example.org')).not.toContain('[dave (xmpp)] dave after removal');
+  });
 });

@@ -15,7 +15,13 @@ import {
   type Network,
   type PresenceChangedV1,
 } from '@parley/contracts';
-import { claimMessage, claimMessages } from '@parley/persistence';
+import {
+  CLAIM_MESSAGES_SQL,
+  claimMessage,
+  claimMessages,
+  runTogether,
+  type Statement,
+} from '@parley/persistence';
 import { planFanOut } from '../delivery/fan-out.js';
 import {
   OFFLINE_QUEUE,
@@ -24,7 +30,7 @@ import {
   type OfflineQueueOptions,
 } from '../offline/offline-queue.js';
 import { shouldQueue, shouldWithhold } from '../offline/offline-rules.js';
-import { enqueue, type OutboxMessage } from '../outbox/outbox.relay.js';
+import { enqueue, outboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
@@ -232,13 +238,38 @@ export class ConferenceStore {
     const [row] = (await tx.query(`SELECT * FROM conference WHERE id = $1 FOR UPDATE`, [
       conferenceId,
     ])) as Array<Record<string, unknown>>;
-    if (!row) return null;
-    const entity = conferenceFromRow(row);
+    return row ? this.loadRoster(tx, conferenceFromRow(row)) : null;
+  }
+
+  /**
+   * claimAll and loadLocked of the inbound hot path, the claim and the row lock in one round trip:
+   * the ids not handled before, and the conference when there is one and some id was fresh.
+   */
+  async claimAndLoadLocked(
+    tx: Tx,
+    consumer: string,
+    ids: string[],
+    conferenceId: string,
+  ): Promise<{ fresh: Set<string>; loaded: Loaded | null }> {
+    const [row] = (await tx.query(
+      `WITH claimed AS (${CLAIM_MESSAGES_SQL})
+       SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids, c.*
+         FROM (VALUES (1)) AS one (x)
+         LEFT JOIN LATERAL (SELECT * FROM conference WHERE id = $3 FOR UPDATE) c ON true`,
+      [consumer, ids, conferenceId],
+    )) as Array<Record<string, unknown> & { claimed_ids: string[] }>;
+    const fresh = new Set(row!.claimed_ids);
+    if (fresh.size === 0 || row!.id === null) return { fresh, loaded: null };
+    return { fresh, loaded: await this.loadRoster(tx, conferenceFromRow(row!)) };
+  }
+
+  /** The roster and presence view of a conference whose row `tx` has locked. */
+  private async loadRoster(tx: Tx, entity: ConferenceEntity): Promise<Loaded> {
     const participantRows = (await tx.query(
       `SELECT p.*, v.presence AS current_presence FROM participant p
          LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
         WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
-      [conferenceId],
+      [entity.id],
     )) as Array<Record<string, unknown>>;
     const rows = new Map<ParticipantFacts, ParticipantEntity>();
     const presence = new Map<string, AggregatePresence>();
@@ -292,9 +323,12 @@ export class ConferenceStore {
       msgId: fanOut.deliveryId,
       payload: fanOut as unknown as Record<string, unknown>,
     }));
+    // The decision's writes go to PostgreSQL as one statement (round trips were most of the
+    // hot path's CPU, docs/performance.md); new participants are inserted before it.
+    const writes: Statement[] = [];
     if (loaded) {
       const { entity, facts, rows } = loaded;
-      await this.saveParticipants(tx, conferenceId, decision.touched, rows, now);
+      writes.push(...(await this.saveParticipants(tx, conferenceId, decision.touched, rows, now)));
       for (const event of decision.events) {
         entity.lastSeq += 1;
         const payload = { ...newEnvelope(now), conferenceId, seq: entity.lastSeq, ...event };
@@ -313,12 +347,12 @@ export class ConferenceStore {
       entity.state = facts.state;
       entity.updatedAt = now;
       entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
-      await tx.query(
-        `UPDATE conference SET name = $2, subject = $3, ttl_seconds = $4, join_policy = $5,
+      writes.push({
+        sql: `UPDATE conference SET name = $2, subject = $3, ttl_seconds = $4, join_policy = $5,
            owner_im_account_id = $6, state = $7, last_seq = $8, updated_at = $9, started_at = $10,
            terminated_at = $11, terminated_reason = $12, idle_deadline = $13
          WHERE id = $1`,
-        [
+        params: [
           entity.id,
           entity.name,
           entity.subject,
@@ -333,19 +367,26 @@ export class ConferenceStore {
           entity.terminatedReason,
           entity.idleDeadline,
         ],
-      );
+      });
     }
-    await enqueue(tx, outbox);
+    const insert = outboxInsert(outbox);
+    if (insert) writes.push(insert);
+    await runTogether(tx, writes);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
   }
 
+  /**
+   * Inserts the decision's new participants and answers the updates of the others, for record()
+   * to send with its other writes.
+   */
   private async saveParticipants(
     tx: Tx,
     conferenceId: string,
     touched: ParticipantFacts[],
     rows: Map<ParticipantFacts, ParticipantEntity>,
     now: Date,
-  ): Promise<void> {
+  ): Promise<Statement[]> {
+    const updates: Statement[] = [];
     const participants = tx.getRepository(ParticipantEntity);
     const inserts: ParticipantEntity[] = [];
     for (const p of touched) {
@@ -370,12 +411,12 @@ export class ConferenceStore {
       // A re-invitation (after leaving) starts a new invitation.
       if (existing && p.state === 'invited') row.invitedAt = now;
       if (existing) {
-        await tx.query(
-          `UPDATE participant SET display_name = $2, state = $3, invited_by_id = $4, invited_by_network = $5,
+        updates.push({
+          sql: `UPDATE participant SET display_name = $2, state = $3, invited_by_id = $4, invited_by_network = $5,
              invited_by_address = $6, invited_by_name = $7, invited_at = $8, joined_at = $9, left_at = $10,
              message_count = $11, is_owner = $12, updated_at = $13
            WHERE id = $1`,
-          [
+          params: [
             row.id,
             row.displayName,
             row.state,
@@ -390,12 +431,13 @@ export class ConferenceStore {
             row.isOwner,
             row.updatedAt,
           ],
-        );
+        });
       } else inserts.push(row);
       rows.set(p, row);
     }
     // Batched, under PostgreSQL's 65,535-parameter limit (17 columns a row).
     for (let i = 0; i < inserts.length; i += 1_000) await participants.insert(inserts.slice(i, i + 1_000));
+    return updates;
   }
 
   // ---- presence and time-to-live ------------------------------------------------------------
@@ -433,6 +475,15 @@ export class ConferenceStore {
 
   async setIdleDeadline(tx: Tx, conferenceId: string, idleDeadline: Date | null): Promise<void> {
     await tx.getRepository(ConferenceEntity).update({ id: conferenceId }, { idleDeadline });
+  }
+
+  /** Whether some running conference's deadline has passed (no lock taken). */
+  async anyDue(now: Date): Promise<boolean> {
+    const [row] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM conference WHERE state = 'active' AND idle_deadline <= $1) AS due`,
+      [now],
+    )) as Array<{ due: boolean }>;
+    return row?.due ?? false;
   }
 
   /** Claims one conference whose deadline has passed; another replica skips it (SKIP LOCKED). */

@@ -37,8 +37,14 @@ interface Prepared {
   event: ImInboundV1;
   lookups: CommandLookups;
   isOwnerContact: boolean;
+  /** Taken for a participant from the conference's last loaded roster (KnownSenders), not read. */
+  fromKnown?: boolean;
 }
+
+/** A sender taken for a participant is not one any more: the batch is decided again, read afresh. */
+class StaleStanding extends Error {}
 import { ConferenceStore } from './conference.store.js';
+import { KnownSenders, isStranger } from './known-senders.js';
 import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 import { ReplyBudget } from './reply-budget.js';
 
@@ -48,6 +54,7 @@ const ARCHIVE_TIMEOUT_MS = 5_000;
 @Injectable()
 export class InboundService {
   private readonly budget = new ReplyBudget();
+  private readonly known = new KnownSenders();
 
   constructor(
     private readonly store: ConferenceStore,
@@ -79,21 +86,35 @@ export class InboundService {
       );
       return;
     }
+    try {
+      await this.decideBatch(conferenceId, events, true);
+    } catch (error) {
+      if (!(error instanceof StaleStanding)) throw error;
+      this.known.forget(conferenceId);
+      await this.decideBatch(conferenceId, events, false);
+    }
+    this.relay.kick();
+  }
+
+  private async decideBatch(conferenceId: string, events: ImInboundV1[], useKnown: boolean): Promise<void> {
     const prepared: Prepared[] = [];
     for (const event of events) {
-      const ready = await this.prepare(event);
+      const ready = await this.prepare(event, useKnown);
       if (ready) prepared.push(ready);
     }
     if (prepared.length === 0) return;
-    await this.store.transaction(async (tx) => {
-      const fresh = await this.store.claimAll(
+    const loaded = await this.store.transaction(async (tx) => {
+      const { fresh, loaded } = await this.store.claimAndLoadLocked(
         tx,
         consumers.conferenceCoreInbound,
         prepared.map((p) => p.event.id),
+        conferenceId,
       );
       const todo = prepared.filter((p) => fresh.has(p.event.id));
-      if (todo.length === 0) return;
-      const loaded = await this.store.loadLocked(tx, conferenceId);
+      if (todo.length === 0) return null;
+      if (todo.some((p) => p.fromKnown && isStranger(loaded, p.event.network, p.event.from))) {
+        throw new StaleStanding();
+      }
       const decisions = todo.map(({ event, lookups, isOwnerContact }) =>
         decideInbound(loaded?.facts ?? null, loaded?.roster ?? [], event, {
           now: new Date(),
@@ -104,17 +125,24 @@ export class InboundService {
         }),
       );
       await this.store.record(tx, loaded, conferenceId, mergeDecisions(decisions), todo[0]!.event.id);
+      return loaded;
     });
-    this.relay.kick();
+    // Committed: the roster as these decisions left it is the conference's latest.
+    if (loaded) this.known.remember(loaded);
   }
 
   /**
    * What an event needs before its transaction: strangers are answered within a budget (null: over
    * it, ignored) and cost no look-up but the owner's contacts for `owner-contacts`; participants'
-   * commands get what they need from other services (no lock held while waiting).
+   * commands get what they need from other services (no lock held while waiting). A sender who was
+   * a participant in the roster this process last loaded is taken for one without a database read;
+   * the transaction checks that against the locked roster (StaleStanding).
    */
-  private async prepare(event: ImInboundV1): Promise<Prepared | null> {
+  private async prepare(event: ImInboundV1, useKnown: boolean): Promise<Prepared | null> {
     if (event.kind !== 'message') return { event, lookups: {}, isOwnerContact: false };
+    if (useKnown && this.known.isParticipant(event.conferenceId, event.network, event.from)) {
+      return { event, lookups: await this.lookupsFor(event), isOwnerContact: false, fromKnown: true };
+    }
     const standing = await this.store.standingOf(event.conferenceId, event.network, event.from);
     if (!standing.isStranger) return { event, lookups: await this.lookupsFor(event), isOwnerContact: false };
     if (!this.budget.allowStranger(event.conferenceId, `${event.network}:${event.from}`)) {

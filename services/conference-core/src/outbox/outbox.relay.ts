@@ -1,15 +1,22 @@
 /**
  * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after every
- * committed decision (kick) and on a timer (rows left by a crash, or by another replica). A
- * transaction-scoped advisory lock lets one replica relay at a time; per conference, the row lock
- * of each decision makes id order the commit order. In a batch, each conference's rows are
- * published one after another and different conferences' side by side, so a retried publish is
- * never stored behind a later row of its own conference. A crash between publish and "sent" republishes with the same Nats-Msg-Id, which
- * JetStream's duplicate window drops.
+ * committed decision (kick) and on a timer (rows left by a crash, or by another replica).
+ *
+ * One replica relays at a time: a pass holds a session advisory lock on the relay's own database
+ * connection. Per conference, the row lock of each decision makes id order the commit order. In a
+ * batch, each conference's rows of a stream are published one after another and the rest side by
+ * side, so a retried publish is never stored behind a later row of its own conference. A pass is two
+ * round trips — take the lock and read the unsent rows in one statement, then mark them sent and
+ * let the lock go in another — where it was five in a transaction (BEGIN, lock, read, mark, COMMIT):
+ * round trips were most of the relay's CPU (docs/performance.md). A row can be published twice —
+ * a crash between publish and "sent", or a replica whose read began just before another's mark
+ * committed — always with the same Nats-Msg-Id, which JetStream's duplicate window drops.
  */
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
+import { runTogether, type Statement } from '@parley/persistence';
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
@@ -30,11 +37,12 @@ function streamOf(stream: OutboxStream): StreamDefinition {
 }
 
 /**
- * Adds messages to the outbox inside the caller's transaction. Each is validated against its
- * stream's schema here, so a row that reaches the relay can always be published.
+ * The statement that adds messages to the outbox (null: none), for a caller that sends it together
+ * with its other writes. Each message is validated against its stream's schema here, so a row that
+ * reaches the relay can always be published.
  */
-export async function enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
-  if (messages.length === 0) return;
+export function outboxInsert(messages: OutboxMessage[]): Statement | null {
+  if (messages.length === 0) return null;
   for (const message of messages) streamOf(message.stream).schema.parse(message.payload);
   const params: unknown[] = [];
   const rows = messages.map((m, i) => {
@@ -42,10 +50,44 @@ export async function enqueue(manager: EntityManager, messages: OutboxMessage[])
     return `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4}::jsonb)`;
   });
   // One statement: ids are drawn in VALUES order, which is the publication order.
-  await manager.query(
-    `INSERT INTO outbox (stream, subject, msg_id, payload) VALUES ${rows.join(', ')}`,
-    params,
+  return { sql: `INSERT INTO outbox (stream, subject, msg_id, payload) VALUES ${rows.join(', ')}`, params };
+}
+
+/** Adds messages to the outbox inside the caller's transaction (see outboxInsert). */
+export async function enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+  await runTogether(
+    manager,
+    [outboxInsert(messages)].filter((s) => s !== null),
   );
+}
+
+/** The relay's lock, per schema (one relay per conference-core database schema). */
+const LOCK_KEY = "hashtext(current_schema() || '.outbox')";
+/** Takes the relay lock and, when it was free, reads up to $1 unsent rows in id order. */
+const LOCK_AND_READ = `
+  WITH lock AS (SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked)
+  SELECT lock.locked, o.id, o.stream, o.subject, o.msg_id, o.payload
+    FROM lock LEFT JOIN LATERAL (
+      SELECT id, stream, subject, msg_id, payload FROM outbox
+       WHERE lock.locked AND sent_at IS NULL ORDER BY id LIMIT $1) o ON true
+   ORDER BY o.id`;
+const UNLOCK = `SELECT pg_advisory_unlock(${LOCK_KEY})`;
+
+interface OutboxRow {
+  id: string;
+  stream: OutboxStream;
+  subject: string;
+  msg_id: string;
+  payload: object;
+}
+
+/**
+ * Marks rows sent, commits, then lets the lock go: one round trip (several statements in one
+ * simple query; the ids are the table's own bigints, checked to be digits).
+ */
+function markSentAndUnlock(ids: string[]): string {
+  if (!ids.every((id) => /^\d+$/.test(id))) throw new Error('outbox ids must be integers');
+  return `BEGIN; UPDATE outbox SET sent_at = now() WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT; ${UNLOCK}`;
 }
 
 @Injectable()
@@ -55,6 +97,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private lastCleanup = 0;
+  /** When the last pass began (the timer's poll is skipped while passes run anyway). */
+  private lastPass = 0;
+  /** Passes one after another (kicks and drain): they share the relay's connection and its lock. */
+  private passes: Promise<unknown> = Promise.resolve();
+  /** The relay's own connection (the lock is the session's); replaced after any database error. */
+  private connection: { client: PoolClient; release: (error?: unknown) => void } | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -62,7 +110,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
     this.timer.unref();
     this.kick();
   }
@@ -71,6 +119,25 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await this.passes;
+    this.connection?.release();
+    this.connection = null;
+  }
+
+  /**
+   * The timer's pass, for rows nobody kicked for (a crash, another replica): skipped while passes
+   * run anyway, and when one read finds nothing unsent — what an idle relay costs.
+   */
+  private async poll(): Promise<void> {
+    if (this.running || this.stopped || Date.now() - this.lastPass < POLL_MS) return;
+    try {
+      const [row] = (await this.dataSource.query(
+        'SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS unsent',
+      )) as Array<{ unsent: boolean }>;
+      if (row?.unsent) this.kick();
+    } catch (error) {
+      logger().warn({ err: error }, 'outbox relay could not look for unsent rows; retrying');
+    }
   }
 
   /** Asks for a pass; passes never overlap, and a kick during a pass runs one more. */
@@ -112,49 +179,90 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private relayBatch(reportLocked: true): Promise<number | 'locked'>;
   private relayBatch(): Promise<number>;
   private relayBatch(reportLocked = false): Promise<number | 'locked'> {
-    return this.dataSource.transaction(async (manager) => {
-      const [lock] = (await manager.query(
-        "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox')) AS locked",
-      )) as Array<{ locked: boolean }>;
-      if (!lock?.locked) return reportLocked ? 'locked' : 0;
-      const rows = (await manager.query(
-        'SELECT id, stream, subject, msg_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1',
-        [BATCH],
-      )) as Array<{ id: string; stream: OutboxStream; subject: string; msg_id: string; payload: object }>;
-      // Validated when enqueued (one boundary, one parse).
-      const publish = (row: (typeof rows)[number]) =>
-        this.bus.publish(streamOf(row.stream), row.subject, row.payload, {
-          msgId: row.msg_id,
-          isValidated: true,
-        });
-      // One conference's rows one after another (a publish that is retried can then never be stored
-      // after a later row of its conference — seen in the chaos suite around a NATS restart when
-      // they were all pipelined); different conferences side by side. A failure stops its
-      // conference's rows and fails the pass: nothing is marked, the next pass republishes (the
-      // duplicates are dropped by Nats-Msg-Id).
-      const byConference = new Map<string, typeof rows>();
-      for (const row of rows) {
-        const key = (row.payload as { conferenceId?: string }).conferenceId ?? '';
-        byConference.set(key, [...(byConference.get(key) ?? []), row]);
+    const pass = this.passes.then(() => this.pass(reportLocked));
+    this.passes = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(reportLocked: boolean): Promise<number | 'locked'> {
+    this.lastPass = Date.now();
+    const client = await this.client();
+    let rows: OutboxRow[];
+    try {
+      const read = await client.query<OutboxRow & { locked: boolean }>(LOCK_AND_READ, [BATCH]);
+      if (!read.rows[0]?.locked) return reportLocked ? 'locked' : 0;
+      rows = read.rows.filter((row) => row.id !== null);
+    } catch (error) {
+      this.dropConnection(error);
+      throw error;
+    }
+    try {
+      await this.publishInOrder(rows);
+    } catch (error) {
+      // Nothing is marked; the next pass republishes (the duplicates are dropped by Nats-Msg-Id).
+      await client.query(UNLOCK).catch((unlockError: unknown) => this.dropConnection(unlockError));
+      throw error;
+    }
+    try {
+      await client.query(rows.length > 0 ? markSentAndUnlock(rows.map((r) => r.id)) : UNLOCK);
+      if (rows.length > 0 && Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) {
+        // Sent rows are kept a day for inspection.
+        this.lastCleanup = Date.now();
+        await client.query("DELETE FROM outbox WHERE sent_at < now() - interval '1 day'");
       }
-      const results = await Promise.allSettled(
-        [...byConference.values()].map(async (group) => {
-          for (const row of group) await publish(row);
-        }),
-      );
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      if (rows.length > 0) {
-        await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
-          rows.map((r) => r.id),
-        ]);
-        if (Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) {
-          // Sent rows are kept a day for inspection.
-          this.lastCleanup = Date.now();
-          await manager.query("DELETE FROM outbox WHERE sent_at < now() - interval '1 day'");
-        }
-      }
-      return rows.length;
-    });
+    } catch (error) {
+      this.dropConnection(error);
+      throw error;
+    }
+    return rows.length;
+  }
+
+  /**
+   * One conference's rows of one stream one after another (a publish that is retried can then
+   * never be stored after a later row of its conference — seen in the chaos suite around a NATS
+   * restart when they were all pipelined); different conferences, and a conference's deliveries and
+   * its events (two streams, no order between them), side by side. A failure stops its group's rows
+   * and fails the pass.
+   */
+  private async publishInOrder(rows: OutboxRow[]): Promise<void> {
+    // Validated when enqueued (one boundary, one parse).
+    const publish = (row: OutboxRow) =>
+      this.bus.publish(streamOf(row.stream), row.subject, row.payload, {
+        msgId: row.msg_id,
+        isValidated: true,
+      });
+    const lanes = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const key = `${row.stream}\n${(row.payload as { conferenceId?: string }).conferenceId ?? ''}`;
+      const group = lanes.get(key);
+      if (group) group.push(row);
+      else lanes.set(key, [row]);
+    }
+    const results = await Promise.allSettled(
+      [...lanes.values()].map(async (group) => {
+        for (const row of group) await publish(row);
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async client(): Promise<PoolClient> {
+    if (!this.connection) {
+      const driver = this.dataSource.driver as unknown as {
+        obtainMasterConnection(): Promise<[PoolClient, (error?: unknown) => void]>;
+      };
+      const [client, release] = await driver.obtainMasterConnection();
+      // An idle client's connection error must not crash the process; the next query fails instead.
+      client.on('error', (error) => logger().warn({ err: error }, 'outbox relay connection failed'));
+      this.connection = { client, release };
+    }
+    return this.connection.client;
+  }
+
+  /** Gives a failed connection back to be closed (its session lock goes with it). */
+  private dropConnection(error: unknown): void {
+    this.connection?.release(error instanceof Error ? error : new Error(String(error)));
+    this.connection = null;
   }
 }

@@ -41,6 +41,8 @@ export class XmppAdapter implements NetworkAdapter {
   readonly network = 'xmpp' as const;
   private readonly xmpp: Component;
   private receipts = 0;
+  /** The socket corked until the end of this turn of the event loop (coalesceWrites). */
+  private corked: NonNullable<Component['socket']> | undefined;
 
   constructor(
     private readonly options: XmppAdapterOptions,
@@ -174,7 +176,26 @@ export class XmppAdapter implements NetworkAdapter {
 
   private async send(stanza: Element): Promise<void> {
     if (!this.isOnline) throw new Error(`XMPP component is ${this.xmpp.status}`);
+    this.coalesceWrites();
     await this.xmpp.send(stanza);
+  }
+
+  /**
+   * Stanzas sent in one turn of the event loop leave in one socket write. A fan-out starts all its
+   * recipients' sends together, and each write is a system call: they were the largest item of
+   * gateway-xmpp's CPU profile (docs/performance.md). The socket is corked until the loop's check
+   * phase, so a send is delayed by the rest of this turn at most; its promise still resolves only
+   * once the data is handed to the kernel.
+   */
+  private coalesceWrites(): void {
+    const socket = this.xmpp.socket;
+    if (!socket || this.corked === socket) return;
+    this.corked = socket;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = undefined;
+      socket.uncork();
+    });
   }
 
   /** Fire-and-forget answer from the adapter itself (malformed input); logged if it fails. */

@@ -1,0 +1,58 @@
+/**
+ * Several writes in one round trip. Each database round trip costs a socket write and a wake-up on
+ * both sides — on the hot path of a message that, not the SQL, was most of conference-core's and
+ * PostgreSQL's CPU (docs/performance.md) — so independent writes of one transaction are sent as one
+ * statement of data-modifying CTEs (`WITH s0 AS (UPDATE …), s1 AS (INSERT …) SELECT 1`).
+ */
+import type { EntityManager } from 'typeorm';
+
+/** One SQL statement with its `$n` parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** Parameters of one combined statement: well under PostgreSQL's 65,535 a statement. */
+const MAX_PARAMS = 30_000;
+/** Writes in one combined statement (a big decision — a conference's close — stays a few statements). */
+const MAX_PARTS = 64;
+
+/**
+ * As few statements as possible doing what `statements` do, in their order. Each must be an
+ * INSERT, UPDATE or DELETE without a RETURNING the caller needs, and no two may change the same row
+ * (PostgreSQL runs the CTEs of a statement on one snapshot, in no promised order). Parameters are
+ * renumbered: `$n` in a statement's SQL must only ever be a parameter (true of our own SQL; never
+ * put user text into `sql`).
+ */
+export function combineStatements(statements: Statement[]): Statement[] {
+  const groups: Statement[][] = [];
+  let params = 0;
+  for (const statement of statements) {
+    const group = groups.at(-1);
+    if (!group || group.length >= MAX_PARTS || params + statement.params.length > MAX_PARAMS) {
+      groups.push([statement]);
+      params = statement.params.length;
+    } else {
+      group.push(statement);
+      params += statement.params.length;
+    }
+  }
+  return groups.map(combine);
+}
+
+function combine(statements: Statement[]): Statement {
+  if (statements.length === 1) return statements[0]!;
+  const params: unknown[] = [];
+  const parts = statements.map((statement, i) => {
+    const offset = params.length;
+    params.push(...statement.params);
+    const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `s${i} AS (${sql})`;
+  });
+  return { sql: `WITH ${parts.join(',\n')}\nSELECT 1`, params };
+}
+
+/** Runs `statements` (combineStatements) inside `manager`'s transaction. */
+export async function runTogether(manager: EntityManager, statements: Statement[]): Promise<void> {
+  for (const statement of combineStatements(statements)) await manager.query(statement.sql, statement.params);
+}
