@@ -142,36 +142,8 @@ export class XmppAdapter implements NetworkAdapter {
    * recipient's server unreachable, no such user, …) is recognised and reported as a bounce.
    */
   async deliver(delivery: ImDeliveryV1): Promise<void> {
-    const from = botJid(delivery.conferenceId, this.options.domain);
-    const to = delivery.to;
-    const nick = xml('nick', { xmlns: NS.nick }, xmlSafe(delivery.botName));
-    switch (delivery.kind) {
-      case 'message':
-        await this.send(
-          xml(
-            'message',
-            { from, to, type: 'chat', id: delivery.deliveryId },
-            xml('body', {}, xmlSafe(delivery.body ?? '')),
-            xml('parley-bot', { xmlns: NS.parleyBot }),
-          ),
-        );
-        return;
-      case 'authorization-request':
-        await this.send(xml('presence', { from, to, type: 'subscribe' }, nick));
-        return;
-      case 'bot-online':
-        // Grant the user's subscription to the bot (harmless when they never asked), then show it online.
-        await this.send(xml('presence', { from, to, type: 'subscribed' }));
-        await this.send(xml('presence', { from, to }, nick));
-        return;
-      case 'bot-offline':
-        await this.send(xml('presence', { from, to, type: 'unavailable' }));
-        return;
-      case 'revoke-authorization':
-        await this.send(xml('presence', { from, to, type: 'unsubscribed' }));
-        await this.send(xml('presence', { from, to, type: 'unsubscribe' }));
-        return;
-    }
+    // Written in this order at once: each write is synchronous.
+    await Promise.all(stanzasOf(delivery, this.options.domain).map((stanza) => this.send(stanza)));
   }
 
   private async send(stanza: Element): Promise<void> {
@@ -396,4 +368,34 @@ export class XmppAdapter implements NetworkAdapter {
 
 function itemNotFound(): Element {
   return xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS.stanzas }));
+}
+
+/** The stanzas of a delivery, in the order they are written. */
+function stanzasOf(delivery: ImDeliveryV1, domain: string): Element[] {
+  const from = botJid(delivery.conferenceId, domain);
+  const to = delivery.to;
+  const nick = () => xml('nick', { xmlns: NS.nick }, xmlSafe(delivery.botName));
+  switch (delivery.kind) {
+    case 'message':
+      return [
+        xml(
+          'message',
+          { from, to, type: 'chat', id: delivery.deliveryId },
+          xml('body', {}, xmlSafe(delivery.body ?? '')),
+          xml('parley-bot', { xmlns: NS.parleyBot }),
+        ),
+      ];
+    case 'authorization-request':
+      return [xml('presence', { from, to, type: 'subscribe' }, nick())];
+    case 'bot-online':
+      // Grant the user's subscription to the bot (harmless when they never asked), then show it online.
+      return [xml('presence', { from, to, type: 'subscribed' }), xml('presence', { from, to }, nick())];
+    case 'bot-offline':
+      return [xml('presence', { from, to, type: 'unavailable' })];
+    case 'revoke-authorization':
+      return [
+        xml('presence', { from, to, type: 'unsubscribed' }),
+        xml('presence', { from, to, type: 'unsubscribe' }),
+      ];
+  }
 }
