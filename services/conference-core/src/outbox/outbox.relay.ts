@@ -120,7 +120,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
     await this.running;
     await this.passes;
-    this.connection?.release();
+    // Closed, not pooled: the session has its own settings (synchronous_commit) and maybe the lock.
+    this.connection?.release(true);
     this.connection = null;
   }
 
@@ -255,6 +256,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const [client, release] = await driver.obtainMasterConnection();
       // An idle client's connection error must not crash the process; the next query fails instead.
       client.on('error', (error) => logger().warn({ err: error }, 'outbox relay connection failed'));
+      try {
+        // "Sent" marks need not wait for the WAL flush: one lost in a database crash republishes
+        // its rows, whose copies JetStream's duplicate window drops. (Decisions commit synchronously.)
+        await client.query('SET synchronous_commit = off');
+      } catch (error) {
+        release(error);
+        throw error;
+      }
       this.connection = { client, release };
     }
     return this.connection.client;
