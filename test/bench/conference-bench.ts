@@ -233,6 +233,22 @@ function processesNamed(comm: string): number[] {
   return pids;
 }
 
+/** A process and its children (PostgreSQL: the postmaster and its backends and workers). */
+function withChildren(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 function listenerPid(port: number): number | undefined {
   try {
     const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
@@ -243,7 +259,7 @@ function listenerPid(port: number): number | undefined {
   }
 }
 
-/** The processes whose CPU is measured: label → pids (PostgreSQL: every `postgres` process). */
+/** The processes whose CPU is measured: label → pids (PostgreSQL: the postmaster and its children). */
 type CpuSnapshot = Map<string, Map<number, number>>;
 const watched: { label: string; pids: () => number[] }[] = [];
 
@@ -1494,7 +1510,15 @@ async function main(): Promise<number> {
     label: 'nats-server',
     pids: () => (natsPid ? [listenerPid(natsPort) ?? natsPid] : processesNamed('nats-server')),
   });
-  watched.push({ label: 'postgres', pids: () => processesNamed('postgres') });
+  // The cluster Parley uses, not every PostgreSQL on the machine (test runs start their own).
+  const pgPort = Number(new URL(testEnv.databaseUrl()).port || 5432);
+  watched.push({
+    label: 'postgres',
+    pids: () => {
+      const postmaster = listenerPid(pgPort);
+      return postmaster ? withChildren(postmaster) : processesNamed('postgres');
+    },
+  });
 
   const floor = plan.floor ? await runFloor() : null;
 
