@@ -91,8 +91,11 @@ export async function startChaosConference(
     participants: participants.map((address) => ({ network: 'xmpp', address })),
   });
   await rpc.call(conferencesRpc.start, { ownerId, conferenceId });
-  const deliveries = await follow(bus, streams.imOutbound().name, subjects.imOutbound('xmpp'), (v) =>
-    imDeliveryV2Schema.parse(v),
+  const deliveries = await follow(
+    bus,
+    streams.imOutbound().name,
+    subjects.imOutbound('xmpp', conferenceId),
+    (v) => imDeliveryV2Schema.parse(v),
   );
   const events = await follow(bus, streams.confEvents().name, subjects.confEvents(conferenceId), (v) =>
     conferenceEventV1Schema.parse(v),
@@ -180,8 +183,11 @@ export async function waitUntilSettled(
   });
   const stored = async (stream: string, subject: string) =>
     (await bus.jsm.streams.info(stream, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
-  const storedDeliveries = await stored(streams.imOutbound().name, subjects.imOutbound('xmpp'));
   for (const { conferenceId, deliveries, events } of conferences) {
+    const storedDeliveries = await stored(
+      streams.imOutbound().name,
+      subjects.imOutbound('xmpp', conferenceId),
+    );
     const storedEvents = await stored(streams.confEvents().name, subjects.confEvents(conferenceId));
     await waitFor(
       `all ${storedDeliveries} stored deliveries and ${storedEvents} events of ${conferenceId} read`,
