@@ -35,7 +35,7 @@ import { freePort } from '../deploy/helpers.js';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
 import { botNick } from '../../services/gateway-irc/src/irc/bot-nick.js';
-import { follow, type Followed } from './relay-harness.js';
+import { drawConferencesSplit, follow, type Followed } from './relay-harness.js';
 
 const CONFERENCES = 4;
 const PER_SENDER = 40;
@@ -166,21 +166,7 @@ describe('two gateway-irc processes, one killed with SIGKILL mid-traffic', () =>
         : null;
     });
 
-    // Half the conferences on each process, or the kill proves nothing: draw conference ids (a
-    // draft costs nothing) until each process's partitions have their share.
-    const ids: string[] = [];
-    const perProcess = new Map<number, number>();
-    for (let i = 0; ids.length < CONFERENCES && i < 200; i++) {
-      const { id } = await rpc.call(conferencesRpc.create, { ownerId, name: `Shards ${i}` });
-      const pid = split.get(inboundPartition(id))!;
-      if ((perProcess.get(pid) ?? 0) >= CONFERENCES / 2) continue;
-      perProcess.set(pid, (perProcess.get(pid) ?? 0) + 1);
-      ids.push(id);
-    }
-    expect([...perProcess.values()], 'conferences on both processes').toEqual([
-      CONFERENCES / 2,
-      CONFERENCES / 2,
-    ]);
+    const ids = await drawConferencesSplit(rpc, ownerId, CONFERENCES, split, 'Shards');
 
     for (const [index, id] of ids.entries()) {
       const users = {

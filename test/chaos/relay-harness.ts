@@ -232,3 +232,30 @@ export class ChaosRig {
     await this.db.end();
   }
 }
+
+/**
+ * Draws new (draft) conferences until each holder of the partitions (`holderOf`: partition → replica
+ * or process) has `count / holders` of them — a kill proves nothing unless both sides have some.
+ */
+export async function drawConferencesSplit<H>(
+  rpc: RpcClient,
+  ownerId: string,
+  count: number,
+  holderOf: Map<number, H>,
+  name: string,
+): Promise<string[]> {
+  const holders = new Set(holderOf.values()).size;
+  const ids: string[] = [];
+  const perHolder = new Map<H, number>();
+  for (let i = 0; ids.length < count && i < 200; i++) {
+    const { id } = await rpc.call(conferencesRpc.create, { ownerId, name: `${name} ${i}` });
+    const holder = holderOf.get(inboundPartition(id))!;
+    if ((perHolder.get(holder) ?? 0) >= count / holders) continue;
+    perHolder.set(holder, (perHolder.get(holder) ?? 0) + 1);
+    ids.push(id);
+  }
+  expect([...perHolder.values()], 'conferences on every holder').toEqual(
+    Array.from({ length: holders }, () => count / holders),
+  );
+  return ids;
+}

@@ -49,6 +49,8 @@ export interface Loaded {
 
 export type Tx = EntityManager;
 
+type ConferenceRow = { id: string; name: string; subject: string; state: string; join_policy: string };
+
 @Injectable()
 export class ConferenceStore {
   constructor(
@@ -122,16 +124,8 @@ export class ConferenceStore {
              WHERE p.conference_id = c.id AND p.network = $1 AND p.address = $2 AND p.state <> 'removed'))
         ORDER BY c.name, c.id LIMIT 500`,
       [network, normalizeAddress(network, address), contactOf],
-    )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
-    return rows.map((row) =>
-      this.newConference({
-        id: row.id,
-        name: row.name,
-        subject: row.subject,
-        state: row.state as ConferenceEntity['state'],
-        joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
-      }),
-    );
+    )) as ConferenceRow[];
+    return rows.map((row) => this.fromRow(row));
   }
 
   /**
@@ -147,16 +141,19 @@ export class ConferenceStore {
              WHERE p.conference_id = c.id AND p.network = $1 AND p.state <> 'removed')
         ORDER BY c.id`,
       [network],
-    )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
-    return rows.map((row) =>
-      this.newConference({
-        id: row.id,
-        name: row.name,
-        subject: row.subject,
-        state: row.state as ConferenceEntity['state'],
-        joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
-      }),
-    );
+    )) as ConferenceRow[];
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  /** A conference as the directory queries select it (`id, name, subject, state, join_policy`). */
+  private fromRow(row: ConferenceRow): ConferenceEntity {
+    return this.newConference({
+      id: row.id,
+      name: row.name,
+      subject: row.subject,
+      state: row.state as ConferenceEntity['state'],
+      joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
+    });
   }
 
   async participantCounts(conferenceIds: string[]): Promise<Map<string, number>> {
