@@ -69,10 +69,14 @@ describe('two gateway-irc processes, one killed with SIGKILL mid-traffic', () =>
       PARLEY_GATEWAY_RATE_NETWORK: '1000',
     });
     gateways.push(gateway);
-    await waitFor(`gateway-irc (pid ${gateway.child.pid}) to answer`, async () => {
-      if (gateway.child.exitCode !== null) throw new Error(`gateway-irc exited: ${gateway.stderr()}`);
-      return (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null))?.ok ?? false;
-    });
+    await waitFor(
+      `gateway-irc (pid ${gateway.child.pid}) to answer`,
+      async () => {
+        if (gateway.child.exitCode !== null) throw new Error(`gateway-irc exited: ${gateway.stderr()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null))?.ok ?? false;
+      },
+      30_000,
+    );
     return gateway;
   };
 

@@ -212,8 +212,17 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       await this.consume(durable, subjects.imOutboundPartition(this.network, partition)),
     );
     void this.bringOnline(partition);
-    for (const bounced of await this.progressStore().allBounced()) {
-      if (inboundPartition(bounced.delivery.conferenceId) === partition) this.scheduleBounceRetry(bounced);
+    void this.retryBouncedOf(partition);
+  }
+
+  /** The bounced deliveries of a partition just taken on, kept by whoever held it before. */
+  private async retryBouncedOf(partition: number): Promise<void> {
+    try {
+      for (const bounced of await this.progressStore().allBounced()) {
+        if (inboundPartition(bounced.delivery.conferenceId) === partition) this.scheduleBounceRetry(bounced);
+      }
+    } catch (error) {
+      logger().error({ err: error, partition }, 'could not read the bounced deliveries of a partition');
     }
   }
 

@@ -15,7 +15,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { StorageType } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamBus } from '@parley/bus';
 import { kvBuckets, type Network } from '@parley/contracts';
@@ -138,7 +138,11 @@ export class PartitionLeases {
     }
   }
 
-  /** Renews every lease held; one that cannot be renewed (or was held too long unrenewed) is dropped. */
+  /**
+   * Renews every lease held. One taken by another process (the revision moved on), or not renewed
+   * in time, is dropped; a renewal that failed otherwise (NATS away for a moment) is tried again on
+   * the next round while the lease is still surely held.
+   */
   private async renew(): Promise<void> {
     for (const partition of this.partitions) {
       const lease = this.held.get(partition)!;
@@ -148,6 +152,10 @@ export class PartitionLeases {
         lease.revision = await this.kv.update(this.leaseKey(partition), this.holder, lease.revision);
         lease.validUntil = sentAt + LEASE_TTL_MS - SAFETY_MS;
       } catch (error) {
+        if (!isTaken(error) && Date.now() < lease.validUntil) {
+          logger().warn({ err: error, partition }, 'could not renew an outbound partition; trying again');
+          continue;
+        }
         logger().warn({ err: error, partition }, 'lost an outbound partition; stopping its consumer');
         this.held.delete(partition);
         await this.hooks
@@ -173,4 +181,9 @@ export class PartitionLeases {
       .delete(this.leaseKey(partition), { previousSeq: lease.revision })
       .catch((error: unknown) => logger().warn({ err: error, partition }, 'could not give a partition back'));
   }
+}
+
+/** Whether an update failed because the entry is no longer the revision this process wrote. */
+function isTaken(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
 }
