@@ -7,11 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { JetStreamBus, RpcClient } from '@parley/bus';
-import { INBOUND_PARTITIONS, conferencesRpc, inboundPartition } from '@parley/contracts';
+import { INBOUND_PARTITIONS } from '@parley/contracts';
 import { spawnServiceReady, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 import { partitionLockKeys } from '../../services/conference-core/src/conference/inbound.consumer.js';
 import {
   chatText,
+  drawConferencesSplit,
   expectRelayedExactlyOnceInOrder,
   startChaosConference,
   waitUntilSettled,
@@ -70,21 +71,7 @@ describe('two conference-core replicas, one killed with SIGKILL mid-traffic', ()
         : null;
     });
 
-    // Half the conferences on each replica, or the kill proves nothing: conference ids are random,
-    // so draw ids (a draft costs nothing) until each replica's partitions have their share.
-    const ids: string[] = [];
-    const perSession = new Map<number, number>();
-    for (let i = 0; ids.length < CONFERENCES && i < 200; i++) {
-      const { id } = await rpc.call(conferencesRpc.create, { ownerId, name: `Replicas ${i}` });
-      const session = split.get(inboundPartition(id))!;
-      if ((perSession.get(session) ?? 0) >= CONFERENCES / 2) continue;
-      perSession.set(session, (perSession.get(session) ?? 0) + 1);
-      ids.push(id);
-    }
-    expect([...perSession.values()], 'conferences on both replicas').toEqual([
-      CONFERENCES / 2,
-      CONFERENCES / 2,
-    ]);
+    const ids = await drawConferencesSplit(rpc, ownerId, CONFERENCES, split, 'Replicas');
     const conferences: ChaosConference[] = [];
     for (const [i, id] of ids.entries()) {
       const people = ['alice', 'bob', 'carol'].map((who) => `${who}${i}@chaos.example`);

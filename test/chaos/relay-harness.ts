@@ -91,8 +91,11 @@ export async function startChaosConference(
     participants: participants.map((address) => ({ network: 'xmpp', address })),
   });
   await rpc.call(conferencesRpc.start, { ownerId, conferenceId });
-  const deliveries = await follow(bus, streams.imOutbound().name, subjects.imOutbound('xmpp'), (v) =>
-    imDeliveryV2Schema.parse(v),
+  const deliveries = await follow(
+    bus,
+    streams.imOutbound().name,
+    subjects.imOutbound('xmpp', conferenceId),
+    (v) => imDeliveryV2Schema.parse(v),
   );
   const events = await follow(bus, streams.confEvents().name, subjects.confEvents(conferenceId), (v) =>
     conferenceEventV1Schema.parse(v),
@@ -180,8 +183,11 @@ export async function waitUntilSettled(
   });
   const stored = async (stream: string, subject: string) =>
     (await bus.jsm.streams.info(stream, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
-  const storedDeliveries = await stored(streams.imOutbound().name, subjects.imOutbound('xmpp'));
   for (const { conferenceId, deliveries, events } of conferences) {
+    const storedDeliveries = await stored(
+      streams.imOutbound().name,
+      subjects.imOutbound('xmpp', conferenceId),
+    );
     const storedEvents = await stored(streams.confEvents().name, subjects.confEvents(conferenceId));
     await waitFor(
       `all ${storedDeliveries} stored deliveries and ${storedEvents} events of ${conferenceId} read`,
@@ -225,4 +231,31 @@ export class ChaosRig {
     await this.rpc.close();
     await this.db.end();
   }
+}
+
+/**
+ * Draws new (draft) conferences until each holder of the partitions (`holderOf`: partition → replica
+ * or process) has `count / holders` of them — a kill proves nothing unless both sides have some.
+ */
+export async function drawConferencesSplit<H>(
+  rpc: RpcClient,
+  ownerId: string,
+  count: number,
+  holderOf: Map<number, H>,
+  name: string,
+): Promise<string[]> {
+  const holders = new Set(holderOf.values()).size;
+  const ids: string[] = [];
+  const perHolder = new Map<H, number>();
+  for (let i = 0; ids.length < count && i < 200; i++) {
+    const { id } = await rpc.call(conferencesRpc.create, { ownerId, name: `${name} ${i}` });
+    const holder = holderOf.get(inboundPartition(id))!;
+    if ((perHolder.get(holder) ?? 0) >= count / holders) continue;
+    perHolder.set(holder, (perHolder.get(holder) ?? 0) + 1);
+    ids.push(id);
+  }
+  expect([...perHolder.values()], 'conferences on every holder').toEqual(
+    Array.from({ length: holders }, () => count / holders),
+  );
+  return ids;
 }

@@ -146,6 +146,10 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
         .sort((a, b) => a.seq - b.seq)
         .map((e) => e.body);
     await alice!.sendMessage(botJid, 'standby over');
+    // The follower of CONF_EVENTS may lag behind the clients on a loaded machine.
+    await waitFor('the events up to the last message', () =>
+      events!.seen.some((e) => e.type === 'message-accepted' && e.body === 'standby over') ? true : null,
+    );
     for (const client of [bob!, carol!]) {
       await client.waitForMessage(botJid, /\] standby over$/, 20_000);
       const heard = client

@@ -206,7 +206,6 @@ describe('KEDA scaling in production', () => {
   const expected: Record<string, { stream: string; consumer: string }> = {
     archive: { stream: 'CONF_EVENTS', consumer: consumers.archiveEvents },
     'gateway-xmpp': { stream: 'IM_OUTBOUND', consumer: consumers.gatewayOutbound('xmpp') },
-    'gateway-irc': { stream: 'IM_OUTBOUND', consumer: consumers.gatewayOutbound('irc') },
   };
   it.each(Object.keys(expected))('scales %s on the lag of its JetStream consumer', (service) => {
     const scaler = find(rendered.prod!, 'ScaledObject', service);
@@ -214,6 +213,21 @@ describe('KEDA scaling in production', () => {
     expect(trigger?.stream).toBe(streamName(expected[service]!.stream, 'parley'));
     expect(trigger?.consumer).toBe(expected[service]!.consumer);
     expect(trigger?.account).toBe('PARLEY');
+  });
+
+  it('scales gateway-irc on the lag of every IM_OUTBOUND partition of IRC, from 2 replicas up to one per partition', () => {
+    const scaler = find(rendered.prod!, 'ScaledObject', 'gateway-irc');
+    const triggers = scaler?.spec.triggers.map(
+      (t: { metadata: { stream: string; consumer: string } }) => t.metadata,
+    );
+    expect(triggers.map((t: { consumer: string }) => t.consumer)).toEqual(
+      inboundPartitions().map((p) => consumers.gatewayOutboundPartition('irc', p)),
+    );
+    expect(new Set(triggers.map((t: { stream: string }) => t.stream))).toEqual(
+      new Set([streamName('IM_OUTBOUND', 'parley')]),
+    );
+    expect(scaler?.spec.minReplicaCount).toBe(2);
+    expect(scaler?.spec.maxReplicaCount).toBe(INBOUND_PARTITIONS);
   });
 
   it('scales conference-core on the lag of every IM_INBOUND partition, up to one replica per partition', () => {

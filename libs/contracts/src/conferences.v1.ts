@@ -241,6 +241,19 @@ export const conferencesRpc = {
     z.object({ network: networkSchema, address: z.string().min(1).max(1000) }),
     z.object({ conferences: z.array(botInfoSchema) }),
   ),
+  /**
+   * The bots a gateway brings online when it takes conferences on (start-up, take-over): the active
+   * conferences with a participant on `network` (not removed) whose partition is in `partitions`.
+   */
+  activeBots: defineRpc(
+    'conference-core',
+    'conferences.activeBots',
+    z.object({
+      network: networkSchema,
+      partitions: z.array(z.number().int().min(0).max(1_000)).min(1).max(1_000),
+    }),
+    z.object({ conferences: z.array(botInfoSchema) }),
+  ),
   /** One conference's bot (any state); `not-found` when there is no such conference. */
   bot: defineRpc(
     'conference-core',

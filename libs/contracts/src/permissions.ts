@@ -79,17 +79,28 @@ export interface BusNeeds {
 }
 
 const allNetworks = (fn: (network: Network) => string) => NETWORKS.map(fn);
-const gatewayNeeds = (network: Network): BusNeeds => ({
+const gatewayNeeds = (network: Network, sharedOut = false): BusNeeds => ({
   publishes: () => [subjects.imInboundFrom(network), subjects.presenceUpdate(network)],
-  durables: () => [{ stream: streams.imOutbound, durable: consumers.gatewayOutbound(network) }],
+  // One consumer for the whole network (active/standby, or IRC's pooled mode), and, for a gateway
+  // shared out between processes by conference, one per partition (ADR 0006).
+  durables: () => [
+    { stream: streams.imOutbound, durable: consumers.gatewayOutbound(network) },
+    ...(sharedOut
+      ? inboundPartitions().map((partition) => ({
+          stream: streams.imOutbound,
+          durable: consumers.gatewayOutboundPartition(network, partition),
+        }))
+      : []),
+  ],
   reads: () => [],
   // Conference lookups (the bot's name and state, service discovery) and nothing else. A gateway
   // never asks accounts for anything, least of all an owner's IM credentials: contact import
   // (issue: import contacts) is to come through ONE path — contact-import asks accounts for the
   // credentials and hands them to the gateway in its own fetch-roster request, which the gateway
   // answers — so a compromised gateway can read no owner's password on its own.
-  calls: [conferencesRpc.bot, conferencesRpc.forAddress],
-  kv: () => [kvBuckets.deliveryProgress()],
+  // Shared out: the bots of the conferences it takes on (brought online at once), and the leases.
+  calls: [conferencesRpc.bot, conferencesRpc.forAddress, ...(sharedOut ? [conferencesRpc.activeBots] : [])],
+  kv: () => [kvBuckets.deliveryProgress(), ...(sharedOut ? [kvBuckets.gatewayLeases()] : [])],
 });
 
 /** The bus needs of every service: the single source of its NATS permissions. */
@@ -128,7 +139,7 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
   },
   'conference-core': {
     publishes: () => [
-      ...allNetworks(subjects.imOutbound),
+      ...allNetworks(subjects.imOutboundNetwork),
       subjects.confEvents('*'),
       ownerSubjects.conferencesClosed('*'),
     ],
@@ -170,7 +181,7 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
     kv: () => [kvBuckets.presence()],
   },
   'gateway-xmpp': gatewayNeeds('xmpp'),
-  'gateway-irc': gatewayNeeds('irc'),
+  'gateway-irc': gatewayNeeds('irc', true),
 };
 
 /** A NATS user's permissions, in nats-server's terms. */

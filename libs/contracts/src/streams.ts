@@ -15,9 +15,10 @@ import { imDeliveryV2Schema } from './messages.v2.js';
 import { ownerEventV1Schema, ownerSubjects } from './owners.v1.js';
 
 /**
- * IM_INBOUND is split into partitions by conference (a stable hash of its id): each partition is
- * consumed by one conference-core replica at a time, so a conference's messages keep their order
- * while the partitions are shared out between replicas. Gateways and conference-core must agree.
+ * IM_INBOUND and IM_OUTBOUND are split into partitions by conference (a stable hash of its id):
+ * each inbound partition is consumed by one conference-core replica at a time, each outbound
+ * partition of a network by one gateway process at a time (gateway-irc), so a conference's messages
+ * keep their order while the partitions are shared out. Gateways and conference-core must agree.
  */
 export const INBOUND_PARTITIONS = 8;
 
@@ -45,8 +46,14 @@ export const subjects = {
   /** One partition of IM_INBOUND (see INBOUND_PARTITIONS). */
   imInboundPartition: (partition: number) => `${busPrefix()}.im.in.${partition}.>`,
   imInboundAll: () => `${busPrefix()}.im.in.>`,
-  /** Fan-out deliveries (v2) for one network's gateway. */
-  imOutbound: (network: Network) => `${busPrefix()}.im.out.${network}`,
+  /** Fan-out deliveries (v2) of one conference: `im.out.<network>.<partition>.<conference>` (ADR 0006). */
+  imOutbound: (network: Network, conferenceId: string) =>
+    `${busPrefix()}.im.out.${network}.${inboundPartition(conferenceId)}.${conferenceId}`,
+  /** Every fan-out delivery for one network's gateway (all partitions). */
+  imOutboundNetwork: (network: Network) => `${busPrefix()}.im.out.${network}.>`,
+  /** One partition of one network's deliveries (see INBOUND_PARTITIONS). */
+  imOutboundPartition: (network: Network, partition: number) =>
+    `${busPrefix()}.im.out.${network}.${partition}.>`,
   imOutboundAll: () => `${busPrefix()}.im.out.>`,
   confEvents: (conferenceId: string) => `${busPrefix()}.conf.events.${conferenceId}`,
   confEventsAll: () => `${busPrefix()}.conf.events.>`,
@@ -161,6 +168,9 @@ export const consumers = {
   archiveEvents: 'archive-events',
   presenceUpdates: 'presence-updates',
   gatewayOutbound: (network: Network) => `gateway-${network}-outbound`,
+  /** The durable consumer of one IM_OUTBOUND partition of a network (gateways sharing out by conference). */
+  gatewayOutboundPartition: (network: Network, partition: number) =>
+    `gateway-${network}-outbound-p${partition}`,
 } as const;
 
 /** NATS KV buckets. */
@@ -172,4 +182,9 @@ export const kvBuckets = {
    * retry (libs/gateway-kit delivery-progress.ts).
    */
   deliveryProgress: () => streamName('delivery_progress').toLowerCase(),
+  /**
+   * Which gateway process holds which IM_OUTBOUND partition of its network, and which processes are
+   * alive: entries that expire unless renewed (libs/gateway-kit partition-leases.ts, ADR 0006).
+   */
+  gatewayLeases: () => streamName('gateway_leases').toLowerCase(),
 };

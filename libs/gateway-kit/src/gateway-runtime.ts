@@ -8,7 +8,10 @@
  * network being away is waited out). Which recipients were served is also written to the KV bucket
  * `delivery_progress` before the ack, so a restarted gateway skips them too; a delivery the network
  * bounces after accepting it (an XMPP error stanza) is kept there and retried with backoff, and
- * dead-lettered after the last attempt (ADR 0005). Inbound events and presence are published to JetStream in the
+ * dead-lettered after the last attempt (ADR 0005). A gateway shared out between processes by
+ * conference (gateway-irc) consumes only the outbound partitions whose lease it holds in the KV
+ * bucket `gateway_leases`, brings their bots online as it takes them on, and sends nothing for a
+ * partition it no longer surely holds (ADR 0006). Inbound events and presence are published to JetStream in the
  * order the network reported them, with stable ids; bot look-ups are RPCs to conference-core.
  * Adapters never see the bus.
  */
@@ -25,6 +28,8 @@ import {
   conferencesRpc,
   consumers,
   deliveryFor,
+  inboundPartition,
+  inboundPartitions,
   newEnvelope,
   streams,
   subjects,
@@ -43,6 +48,7 @@ import {
   type BouncedDelivery,
 } from './delivery-progress.js';
 import { BoundedMap, BoundedSet } from './bounded-set.js';
+import { PartitionLeases, openGatewayLeasesBucket } from './partition-leases.js';
 import { gatewayMetrics } from './metrics.js';
 import {
   UndeliverableError,
@@ -82,6 +88,12 @@ export interface GatewayOptions {
   consumeOnlyWhileOnline?: boolean;
   /** Hand a conference's backlog of fan-outs to the network at once (see startConsuming). */
   batchDeliveries?: boolean;
+  /**
+   * Share the network's deliveries out between the gateway's processes by conference: each process
+   * consumes the IM_OUTBOUND partitions it holds a lease on (ADR 0006), and brings the bots of their
+   * active conferences online as it takes them on. Without it, one process consumes everything.
+   */
+  shareOutByConference?: boolean;
   /** Backoff of the connection attempts (a standby's attempts: how soon it takes over). */
   connectBackoff?: { initialMs: number; maxMs: number };
 }
@@ -98,7 +110,12 @@ const IN_FLIGHT = 256;
 export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, GatewayPort {
   readonly adapter: NetworkAdapter;
   readonly network: Network;
-  private consumer: DurableConsumer<ReturnType<typeof streams.imOutbound>['schema']> | undefined;
+  /** The delivery consumers running: the network's one, or one per partition held (shared out). */
+  private readonly consumers = new Map<
+    string,
+    DurableConsumer<ReturnType<typeof streams.imOutbound>['schema']>
+  >();
+  private leases: PartitionLeases | undefined;
   /** Publishes are chained so JetStream stores them in the order the network delivered them. */
   private publishing: Promise<unknown> = Promise.resolve();
   private readonly sent = new BoundedSet<string>(SENT_MEMORY);
@@ -115,8 +132,6 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   );
   private readonly bounceTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
-  /** Fan-outs up to this stream sequence were handed to an earlier process (see onApplicationBootstrap). */
-  private replayUpTo = 0;
   /** Consumer starts and stops, one after the other (standby mode). */
   private consuming: Promise<void> = Promise.resolve();
 
@@ -138,7 +153,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   async onApplicationBootstrap(): Promise<void> {
     const bucket: KV = await openDeliveryProgressBucket(this.bus, this.options.replicas ?? 1);
     this.progress = new DeliveryProgressStore(bucket, this.network);
-    for (const bounced of await this.progress.allBounced()) this.scheduleBounceRetry(bounced);
+    // Shared out: a partition's bounced deliveries are picked up by whoever takes it on.
+    if (!this.options.shareOutByConference) {
+      for (const bounced of await this.progress.allBounced()) this.scheduleBounceRetry(bounced);
+    }
     // The first attempt's outcome is awaited (a few seconds at most) before the service reports
     // itself up, so a network that answers is online by the time /health/ready is first asked.
     let firstAttemptDone: () => void = () => undefined;
@@ -167,22 +185,93 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     await firstAttemptOrTimeout();
   }
 
-  /** Starts the delivery consumer (once). */
+  /** Starts consuming deliveries (once): the network's one consumer, or the partitions' leases. */
   private async startConsuming(): Promise<void> {
-    if (this.consumer || this.stopping) return;
-    // A predecessor killed with fan-outs in hand: they would come back only after ack_wait, behind
-    // newer ones (out of order). So the consumer restarts just after its ack floor (one gateway
-    // process per network consumes it), and every fan-out up to the last one handed out before
-    // is checked against the delivery progress: some were served, even acked, already.
-    const durable = consumers.gatewayOutbound(this.network);
+    if (this.stopping) return;
+    if (!this.options.shareOutByConference) {
+      const durable = consumers.gatewayOutbound(this.network);
+      if (!this.consumers.has(durable)) {
+        this.consumers.set(durable, await this.consume(durable, subjects.imOutboundNetwork(this.network)));
+      }
+      return;
+    }
+    if (this.leases) return;
+    const bucket = await openGatewayLeasesBucket(this.bus, this.options.replicas ?? 1);
+    this.leases = new PartitionLeases(bucket, this.network, inboundPartitions(), {
+      acquired: (partition) => this.takeOn(partition),
+      released: (partition) => this.letGo(partition),
+    });
+    await this.leases.start();
+  }
+
+  /** A partition just leased: consume it, and bring its conferences' bots online. */
+  private async takeOn(partition: number): Promise<void> {
+    const durable = consumers.gatewayOutboundPartition(this.network, partition);
+    this.consumers.set(
+      durable,
+      await this.consume(durable, subjects.imOutboundPartition(this.network, partition)),
+    );
+    void this.bringOnline(partition);
+    void this.retryBouncedOf(partition);
+  }
+
+  /** The bounced deliveries of a partition just taken on, kept by whoever held it before. */
+  private async retryBouncedOf(partition: number): Promise<void> {
+    try {
+      for (const bounced of await this.progressStore().allBounced()) {
+        if (inboundPartition(bounced.delivery.conferenceId) === partition) this.scheduleBounceRetry(bounced);
+      }
+    } catch (error) {
+      logger().error({ err: error, partition }, 'could not read the bounced deliveries of a partition');
+    }
+  }
+
+  /** A partition given back or lost: stop consuming it (what is in hand finishes), then its bots go. */
+  private async letGo(partition: number): Promise<void> {
+    const durable = consumers.gatewayOutboundPartition(this.network, partition);
+    const consumer = this.consumers.get(durable);
+    this.consumers.delete(durable);
+    await consumer?.stop();
+    await this.adapter.letGo?.((conferenceId) => inboundPartition(conferenceId) === partition);
+  }
+
+  /** Asks conference-core for the partition's active bots until it answers (or the partition is gone). */
+  private async bringOnline(partition: number): Promise<void> {
+    if (!this.adapter.bringOnline) return;
+    for (let attempt = 0; !this.stopping && this.leases?.holds(partition); attempt++) {
+      try {
+        const { conferences } = await this.rpc.call(conferencesRpc.activeBots, {
+          network: this.network,
+          partitions: [partition],
+        });
+        if (!this.leases.holds(partition)) return;
+        this.adapter.bringOnline(conferences);
+        logger().info({ partition, bots: conferences.length }, 'bringing the bots of a partition online');
+        return;
+      } catch (error) {
+        logger().warn({ err: error, partition, attempt }, 'could not list the active bots; retrying');
+        await sleep(Math.min(500 * 2 ** attempt, 10_000));
+      }
+    }
+  }
+
+  /**
+   * One delivery consumer. A predecessor killed with fan-outs in hand: they would come back only
+   * after ack_wait, behind newer ones (out of order). So the consumer restarts just after its ack
+   * floor (one process consumes it at a time), and every fan-out up to the last one handed out
+   * before is checked against the delivery progress: some were served, even acked, already.
+   */
+  private async consume(durable: string, filterSubject: string) {
     const before = await this.bus.jsm.consumers.info(streams.imOutbound().name, durable).catch(() => null);
-    this.replayUpTo = before?.delivered.stream_seq ?? 0;
-    this.consumer = await this.bus.consume({
+    const replayUpTo = before?.delivered.stream_seq ?? 0;
+    const mayHaveBeenServed = (context: MessageContext) =>
+      context.deliveryCount > 1 || context.streamSequence <= replayUpTo;
+    return this.bus.consume({
       stream: streams.imOutbound(),
       durable,
-      filterSubject: subjects.imOutbound(this.network),
+      filterSubject,
       resetToAckFloor: true,
-      handler: (delivery, context) => this.deliver(delivery, this.mayHaveBeenServed(context)),
+      handler: (delivery, context) => this.deliver(delivery, mayHaveBeenServed(context)),
       // A conference's backlog goes out pipelined: every send issued in order, awaited together.
       // Off by default: with it, the chaos suite saw messages reordered around a NATS restart
       // (docs/reliability.md, "Known windows"); on again once that is understood.
@@ -191,7 +280,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
             batchHandler: (deliveries: ImDeliveryV2[], contexts: MessageContext[]) =>
               this.deliverBatch(
                 deliveries,
-                contexts.map((context) => this.mayHaveBeenServed(context)),
+                contexts.map((context) => mayHaveBeenServed(context)),
               ),
             maxBatch: 64,
           }
@@ -204,11 +293,17 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     });
   }
 
-  /** Stops the delivery consumer: what is in hand goes back to JetStream for the next holder. */
+  /**
+   * Stops consuming: what is in hand goes back to JetStream for the next holder. Shared out, the
+   * partitions are given back only after their consumers stopped.
+   */
   private async stopConsuming(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    await consumer?.stop();
+    const leases = this.leases;
+    this.leases = undefined;
+    await leases?.stop();
+    const running = [...this.consumers.values()];
+    this.consumers.clear();
+    await Promise.all(running.map((consumer) => consumer.stop()));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -345,6 +440,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   private async retryBounced(bounced: BouncedDelivery): Promise<void> {
     if (this.stopping) return;
     const { delivery } = bounced;
+    // Shared out: the process holding the conference's partition retries it (it took it on from the bucket).
+    if (!this.holds(delivery.conferenceId)) return;
     try {
       if (!this.adapter.isOnline) throw new Error(`${this.network} is ${this.adapter.status}`);
       await this.deliverOne(delivery, bounced.bounces);
@@ -364,7 +461,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     try {
       await this.bus.deadLetter(
         streams.imOutbound().name,
-        subjects.imOutbound(network),
+        subjects.imOutbound(network, delivery.conferenceId),
         new TextEncoder().encode(JSON.stringify(delivery)),
         why,
       );
@@ -440,16 +537,14 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     throw firstError;
   }
 
-  /** Whether an earlier attempt or process may have served some of a fan-out's recipients. */
-  private mayHaveBeenServed(context: MessageContext): boolean {
-    return context.deliveryCount > 1 || context.streamSequence <= this.replayUpTo;
-  }
-
   private async deliverOne(delivery: ImDeliveryV1, bounces = 0): Promise<void> {
     const { network } = this;
     // Only time actually held back by a bucket counts (event-loop delay is not rate limiting).
     const waited = await this.limiter.take(delivery.to);
     if (waited > 0) gatewayMetrics.rateLimitedSeconds.inc({ network }, waited / 1000);
+    if (!this.holds(delivery.conferenceId)) {
+      throw new DependencyUnavailable(`conference ${delivery.conferenceId} is no longer this process's`);
+    }
     // Known before the send: a network may say "no" while the send is still in progress (IRC).
     if (delivery.kind === 'message') this.awaitingBounce.set(delivery.deliveryId, { delivery, bounces });
     try {
@@ -551,6 +646,12 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       if (error instanceof DomainError && error.code === 'not-found') return null;
       throw error;
     }
+  }
+
+  holds(conferenceId: string): boolean {
+    return (
+      !this.options.shareOutByConference || (this.leases?.holds(inboundPartition(conferenceId)) ?? false)
+    );
   }
 
   async joinableBy(address: string): Promise<BotInfo[]> {

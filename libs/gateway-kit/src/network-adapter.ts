@@ -58,6 +58,12 @@ export interface GatewayPort {
   bot(conferenceId: string): Promise<BotInfo | null>;
   /** The conferences `address` may join. */
   joinableBy(address: string): Promise<BotInfo[]>;
+  /**
+   * Whether this process may deliver for a conference right now: always, unless the gateway is
+   * shared out between processes by conference (GatewayOptions.shareOutByConference) and this one
+   * no longer surely holds the conference's partition. Ask it just before writing to the network.
+   */
+  holds(conferenceId: string): boolean;
 }
 
 /** A network adapter: protocol translation only. */
@@ -77,6 +83,16 @@ export interface NetworkAdapter {
    * standby (GatewayOptions.consumeOnlyWhileOnline): deliveries are consumed only while online.
    */
   onOnlineChange?(listener: (isOnline: boolean) => void): void;
+  /**
+   * Optional (gateways shared out by conference): the process just took these conferences on
+   * (start-up, take-over, rebalance); bring their bots online now, without waiting for a delivery.
+   */
+  bringOnline?(bots: BotInfo[]): void;
+  /**
+   * Optional: the process no longer serves the conferences `isLetGo` picks (their deliveries stopped
+   * already): take their bots offline, so the process taking them on can bring them online.
+   */
+  letGo?(isLetGo: (conferenceId: string) => boolean): Promise<void>;
   /** Disconnects for good; pending deliveries fail and are redelivered to the next instance. */
   stop(): Promise<void>;
   /**

@@ -40,7 +40,8 @@ describe('conference-core over the real bus and database', () => {
   async function readStream<T>(stream: string, subject: string, parse: (v: unknown) => T): Promise<T[]> {
     const consumer = await bus().js.consumers.get(stream, { filter_subjects: subject });
     const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
-    const expected = info.state.subjects?.[subject] ?? 0;
+    // The filter may be a wildcard: count every subject it matched.
+    const expected = Object.values(info.state.subjects ?? {}).reduce((n, count) => n + count, 0);
     const out: T[] = [];
     while (out.length < expected) {
       const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 2_000 });
@@ -51,7 +52,9 @@ describe('conference-core over the real bus and database', () => {
   }
   /** The fan-out deliveries stored, and each recipient's delivery as the gateway serves it. */
   const fanOuts = () =>
-    readStream(streams.imOutbound().name, subjects.imOutbound('xmpp'), (v) => imDeliveryV2Schema.parse(v));
+    readStream(streams.imOutbound().name, subjects.imOutboundNetwork('xmpp'), (v) =>
+      imDeliveryV2Schema.parse(v),
+    );
   const deliveries = async () => (await fanOuts()).flatMap((f) => f.recipients.map((r) => deliveryFor(f, r)));
   const events = () =>
     readStream(streams.confEvents().name, subjects.confEvents(conferenceId), (v) =>
@@ -183,7 +186,7 @@ describe('conference-core over the real bus and database', () => {
     };
     await db.query(
       `INSERT INTO "${schema}".outbox (stream, subject, msg_id, payload) VALUES ('im-outbound', $1, $2, $3::jsonb)`,
-      [subjects.imOutbound('xmpp'), pending.deliveryId, JSON.stringify(pending)],
+      [subjects.imOutbound('xmpp', pending.conferenceId), pending.deliveryId, JSON.stringify(pending)],
     );
     const [resent] = (await db.query(
       `UPDATE "${schema}".outbox SET sent_at = NULL

@@ -78,7 +78,7 @@ describe('a failing conference and a healthy one in the same partition', () => {
       AppModule.forRoot(loadServiceConfig(serviceTestEnv('conference-core'))),
     );
     const reader = await bus().js.consumers.get(streams.imOutbound().name, {
-      filter_subjects: subjects.imOutbound('xmpp'),
+      filter_subjects: subjects.imOutboundNetwork('xmpp'),
       deliver_policy: DeliverPolicy.New,
     });
     const messages = await reader.consume();

@@ -36,11 +36,11 @@ describe('offline delivery for networks without offline storage', () => {
 
   /** Every delivery on a network's IM_OUTBOUND subject so far, in stream order. */
   async function deliveries(network: Network): Promise<ImDeliveryV1[]> {
-    const subject = subjects.imOutbound(network);
+    const subject = subjects.imOutboundNetwork(network);
     const stream = streams.imOutbound().name;
     const consumer = await bus().js.consumers.get(stream, { filter_subjects: subject });
     const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
-    const expected = info.state.subjects?.[subject] ?? 0;
+    const expected = Object.values(info.state.subjects ?? {}).reduce((n, count) => n + count, 0);
     const out: ImDeliveryV1[] = [];
     for (let read = 0; read < expected;) {
       const batch = await consumer.fetch({ max_messages: expected - read, expires: 2_000 });

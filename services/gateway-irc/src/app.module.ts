@@ -38,6 +38,9 @@ function gatewayOptions(config: Config): GatewayOptions {
     rateLimits: rateLimitsFrom(config),
     backoffMs: [200, 1_000, 2_000, 5_000],
     maxDeliver: 400,
+    // One bot per conference: the conferences are shared out between the gateway's processes. The
+    // pooled bot is one nick, so pooled mode stays one process consuming the whole network.
+    shareOutByConference: irc.mode === 'per-conference',
     ...deliveryOptionsFrom(config),
   };
 }

@@ -1,10 +1,11 @@
 /**
  * The bot directory the gateways ask: one conference's bot (name, state, policy), and the bots an
- * address may talk to (service discovery, pooled IRC bots).
+ * address may talk to (service discovery, pooled IRC bots), and the active bots of a network's
+ * partitions (a gateway bringing the conferences it takes on online).
  */
 import { Injectable } from '@nestjs/common';
 import { DomainError, RpcClient } from '@parley/bus';
-import { contactsRpc, type BotInfo, type Network } from '@parley/contracts';
+import { contactsRpc, inboundPartition, type BotInfo, type Network } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { ConferenceEntity } from './conference.entity.js';
 import { ConferenceStore } from './conference.store.js';
@@ -25,6 +26,15 @@ export class BotDirectoryService {
       logger().warn({ err: error }, 'contact-import did not answer; listing no owner-contacts conferences');
     }
     const conferences = await this.store.joinableBy(network, address, contactOf);
+    return { conferences: conferences.map((c) => this.botInfo(c)) };
+  }
+
+  /** The bots of the active conferences with participants on a network, in the given partitions. */
+  async activeBots(network: Network, partitions: number[]): Promise<{ conferences: BotInfo[] }> {
+    const wanted = new Set(partitions);
+    const conferences = (await this.store.activeOn(network)).filter((c) =>
+      wanted.has(inboundPartition(c.id)),
+    );
     return { conferences: conferences.map((c) => this.botInfo(c)) };
   }
 

@@ -74,6 +74,11 @@ export class ConferenceController {
     return answerRpc(rpc.forAddress, payload, (r) => this.directory.forAddress(r.network, r.address));
   }
 
+  @MessagePattern(rpcSubject(rpc.activeBots))
+  activeBots(@Payload() payload: unknown) {
+    return answerRpc(rpc.activeBots, payload, (r) => this.directory.activeBots(r.network, r.partitions));
+  }
+
   @MessagePattern(rpcSubject(rpc.bot))
   bot(@Payload() payload: unknown) {
     return answerRpc(rpc.bot, payload, (r) => this.directory.bot(r.conferenceId));

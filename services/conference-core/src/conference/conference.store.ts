@@ -55,6 +55,8 @@ export interface Loaded {
 
 export type Tx = EntityManager;
 
+type ConferenceRow = { id: string; name: string; subject: string; state: string; join_policy: string };
+
 @Injectable()
 export class ConferenceStore {
   constructor(
@@ -128,16 +130,36 @@ export class ConferenceStore {
              WHERE p.conference_id = c.id AND p.network = $1 AND p.address = $2 AND p.state <> 'removed'))
         ORDER BY c.name, c.id LIMIT 500`,
       [network, normalizeAddress(network, address), contactOf],
-    )) as Array<{ id: string; name: string; subject: string; state: string; join_policy: string }>;
-    return rows.map((row) =>
-      this.newConference({
-        id: row.id,
-        name: row.name,
-        subject: row.subject,
-        state: row.state as ConferenceEntity['state'],
-        joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
-      }),
-    );
+    )) as ConferenceRow[];
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  /**
+   * The active conferences with a participant on `network` who was not removed: those whose bot a
+   * gateway brings online when it takes them on.
+   */
+  async activeOn(network: Network): Promise<ConferenceEntity[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT c.id, c.name, c.subject, c.state, c.join_policy FROM conference c
+        WHERE c.state = 'active'
+          AND EXISTS (
+            SELECT 1 FROM participant p
+             WHERE p.conference_id = c.id AND p.network = $1 AND p.state <> 'removed')
+        ORDER BY c.id`,
+      [network],
+    )) as ConferenceRow[];
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  /** A conference as the directory queries select it (`id, name, subject, state, join_policy`). */
+  private fromRow(row: ConferenceRow): ConferenceEntity {
+    return this.newConference({
+      id: row.id,
+      name: row.name,
+      subject: row.subject,
+      state: row.state as ConferenceEntity['state'],
+      joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
+    });
   }
 
   async participantCounts(conferenceIds: string[]): Promise<Map<string, number>> {
@@ -319,7 +341,7 @@ export class ConferenceStore {
     });
     const outbox: OutboxMessage[] = plan.fanOuts.map((fanOut) => ({
       stream: 'im-outbound',
-      subject: subjects.imOutbound(fanOut.network),
+      subject: subjects.imOutbound(fanOut.network, fanOut.conferenceId),
       msgId: fanOut.deliveryId,
       payload: fanOut as unknown as Record<string, unknown>,
     }));

@@ -175,9 +175,14 @@ export class InboundService {
       body: 'Sorry, your message could not be processed and was not relayed. Please try again later.',
       recipients: [normalizeAddress(inbound.network, inbound.from)],
     };
-    await this.bus.publish(streams.imOutbound(), subjects.imOutbound(inbound.network), notice, {
-      msgId: notice.deliveryId,
-    });
+    await this.bus.publish(
+      streams.imOutbound(),
+      subjects.imOutbound(inbound.network, inbound.conferenceId),
+      notice,
+      {
+        msgId: notice.deliveryId,
+      },
+    );
   }
 
   /** Whether an address is among an owner's imported contacts (contact-import); false when it cannot say. */

@@ -97,7 +97,7 @@ function toOutbox(delivery: ImDeliveryV1): OutboxMessage {
   const fanOut: ImDeliveryV2 = { ...rest, recipients: [to] };
   return {
     stream: 'im-outbound',
-    subject: subjects.imOutbound(delivery.network),
+    subject: subjects.imOutbound(delivery.network, delivery.conferenceId),
     msgId: delivery.deliveryId,
     payload: fanOut as unknown as Record<string, unknown>,
   };

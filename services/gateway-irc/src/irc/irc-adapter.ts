@@ -1,12 +1,13 @@
 /**
  * The IRC adapter: protocol translation only. Every active conference gets its own bot
- * connection (BotConnection), created when the first delivery for the conference arrives and
- * retired when the conference has ended — or, in pooled mode, one bot serves them all and each
+ * connection (BotConnection), brought online when this process takes the conference on (start-up,
+ * take-over from a dead process, rebalance; the kit says which, ADR 0006) or by its first delivery,
+ * and retired when the conference has ended or moved to another process — or, in pooled mode, one bot serves them all and each
  * participant's messages are routed by pool-routing.ts. A participant talks to a bot by private
  * message; IRC has no contact lists, so "authorization" is the invitation message itself (the kit
  * is told the invitee accepted at once) and contacts cannot be imported.
  */
-import { MAX_BODY_LENGTH, type ImDeliveryV1, type PresenceShow } from '@parley/contracts';
+import { MAX_BODY_LENGTH, type BotInfo, type ImDeliveryV1, type PresenceShow } from '@parley/contracts';
 import {
   BoundedMap,
   UndeliverableError,
@@ -77,6 +78,29 @@ export class IrcAdapter implements NetworkAdapter {
   /** Bots connect per conference, on its first delivery: nothing to do up front. */
   async connect(): Promise<void> {}
 
+  /** The conferences this process just took on: their bots connect now (a delivery waits for them). */
+  bringOnline(bots: BotInfo[]): void {
+    if (this.pooled) return;
+    for (const { conferenceId, botName, state } of bots) {
+      if (state !== 'active' || this.bots.has(conferenceId)) continue;
+      const bot = this.createConferenceBot(conferenceId, botName);
+      this.bots.set(conferenceId, bot);
+      bot.start();
+    }
+  }
+
+  /** Conferences now served by another process: their bots quit, so it can take the nicks. */
+  async letGo(isLetGo: (conferenceId: string) => boolean): Promise<void> {
+    if (this.pooled) return;
+    const leaving = [...this.bots.entries()].filter(([conferenceId]) => isLetGo(conferenceId));
+    for (const [conferenceId] of leaving) {
+      this.bots.delete(conferenceId);
+      clearTimeout(this.retireChecks.get(conferenceId));
+      this.retireChecks.delete(conferenceId);
+    }
+    await Promise.all(leaving.map(([, bot]) => bot.stop('conference moved to another gateway process')));
+  }
+
   async stop(): Promise<void> {
     for (const timer of this.retireChecks.values()) clearTimeout(timer);
     this.retireChecks.clear();
@@ -92,6 +116,10 @@ export class IrcAdapter implements NetworkAdapter {
       case 'message': {
         const bot = await this.readyBot(delivery);
         bot.watch(nick);
+        // The bot may have taken seconds to connect: is the conference still this process's?
+        if (!this.port.holds(delivery.conferenceId)) {
+          throw new Error(`conference ${delivery.conferenceId} has moved to another gateway process`);
+        }
         const body = delivery.body ?? '';
         const result = await bot.say(nick, this.pooled ? tagLines(delivery.conferenceId, body) : body);
         if (result === 'no-such-nick' && bot.sinceReconnected < this.options.rejoinGraceMs) {
