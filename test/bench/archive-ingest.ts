@@ -1,9 +1,9 @@
 /**
  * Benchmark: archive ingest throughput (events/s) on this machine, batched vs one by one.
- * Publishes N CONF_EVENTS once, then lets the archive's own BatchingConsumer + ArchiveStore (from
- * services/archive/dist) store the whole stream once per mode, each mode with its own durable
- * consumer and its own schema; prints a table and a JSON line. Uses a throwaway bus prefix and
- * removes its streams and schemas afterwards.
+ * Publishes N CONF_EVENTS once, then lets the archive's own ingest (`consumeConferenceEvents`:
+ * DurableConsumer in batch mode over ArchiveStore, from services/archive/dist) store the whole stream
+ * once per batch size, each with its own durable consumer and its own schema; prints a table and a
+ * JSON line. Uses a throwaway bus prefix and removes its streams and schemas afterwards.
  *
  *   npx turbo run build --filter=@parley/archive... && node test/bench/archive-ingest.ts [--events 5000]
  */
@@ -12,7 +12,7 @@ import { JetStreamBus } from '@parley/bus';
 import { newEnvelope, streamName, streams, subjects, type ConferenceEventV1 } from '@parley/contracts';
 import { createServiceDataSource, initializeAndMigrate } from '@parley/persistence';
 import { ArchiveStore } from '../../services/archive/dist/archive/archive-store.js';
-import { BatchingConsumer } from '../../services/archive/dist/ingest/batching-consumer.js';
+import { consumeConferenceEvents } from '../../services/archive/dist/ingest/conference-events.consumer.js';
 import { migrations } from '../../services/archive/dist/migrations/index.js';
 
 const prefix = `bench${randomBytes(3).toString('hex')}`;
@@ -25,10 +25,10 @@ const total = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 5_000;
 const CONFERENCES = 10;
 
 const modes = [
-  { mode: 'one-by-one', batchSize: 1, flushMs: 1 },
-  { mode: 'batched', batchSize: 50, flushMs: 20 },
-  { mode: 'batched', batchSize: 200, flushMs: 20 },
-  { mode: 'batched', batchSize: 1000, flushMs: 20 },
+  { mode: 'one-by-one', batchSize: 1 },
+  { mode: 'batched', batchSize: 50 },
+  { mode: 'batched', batchSize: 200 },
+  { mode: 'batched', batchSize: 1000 },
 ];
 
 function event(i: number): ConferenceEventV1 {
@@ -60,27 +60,22 @@ async function publishAll(bus: JetStreamBus): Promise<number> {
 async function ingest(bus: JetStreamBus, mode: (typeof modes)[number], index: number) {
   const schema = `${prefix}_archive_${index}`;
   const db = await initializeAndMigrate(
-    createServiceDataSource({ url: databaseUrl, schema, entities: [], migrations, poolSize: 4 }),
+    // The service's pool (10 connections): lanes store batches in parallel.
+    createServiceDataSource({ url: databaseUrl, schema, entities: [], migrations }),
   );
-  const store = new ArchiveStore(db);
-  let stored = 0;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const consumer = new BatchingConsumer(bus, {
-    stream: streams.confEvents(),
-    durable: `bench-${index}`,
-    batchSize: mode.batchSize,
-    flushMs: mode.flushMs,
-    handler: async (events: ConferenceEventV1[]) => {
-      stored += await store.insertEvents(events);
-      if (stored >= total) done();
-    },
-  });
+  const countStored = async () =>
+    ((await db.query(`SELECT count(*)::int AS n FROM archive_event`)) as Array<{ n: number }>)[0]!.n;
   const started = performance.now();
-  await consumer.start();
-  await finished;
+  const consumer = await consumeConferenceEvents(bus, new ArchiveStore(db), {
+    batchSize: mode.batchSize,
+    durable: `bench-${index}`,
+  });
+  while ((await countStored()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
+  const stored = await countStored();
+  if (stored !== total)
+    throw new Error(`${mode.mode} ${mode.batchSize}: stored ${stored} of ${total} events`);
   await db.query(`DROP SCHEMA "${schema}" CASCADE`);
   await db.destroy();
   return {

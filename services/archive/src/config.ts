@@ -10,8 +10,6 @@ export const configSchema = z.object({
   ...databaseConfigShape('archive'),
   /** Most events stored per transaction. */
   PARLEY_ARCHIVE_BATCH_SIZE: positiveInt(200, 5_000),
-  /** Longest an event waits for its batch to fill before it is stored anyway (ms). */
-  PARLEY_ARCHIVE_FLUSH_MS: positiveInt(20, 10_000),
   /** How long JetStream waits for an ack before redelivering, e.g. after a crash (ms). */
   PARLEY_ARCHIVE_ACK_WAIT_MS: positiveInt(30_000, 600_000),
   /** How often the retention job deletes expired events (ms). */

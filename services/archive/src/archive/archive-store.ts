@@ -124,16 +124,6 @@ function whereClause(conferenceId: string, filter: EventFilter): { sql: string; 
 export class ArchiveStore {
   constructor(private readonly db: DataSource) {}
 
-  /** Whether PostgreSQL answers at all (to tell an outage from a bad event). */
-  async isReachable(): Promise<boolean> {
-    try {
-      await this.db.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /**
    * Stores events in one statement (one transaction); an event already archived under its
    * (conference, seq) is skipped. Returns how many rows were new.

@@ -1,19 +1,19 @@
 /**
- * Archives CONF_EVENTS: a durable, batching consumer (`archive-events`) that stores every accepted
- * message and notice by (conference, seq). Storing is idempotent, so redeliveries are harmless.
+ * Archives CONF_EVENTS: runs the durable, batching consumer (`archive-events`) that stores every
+ * accepted message and notice by (conference, seq). Storing is idempotent, so redeliveries are harmless.
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { JetStreamBus } from '@parley/bus';
-import { consumers, streams, type ConferenceEventV1 } from '@parley/contracts';
+import { JetStreamBus, type DurableConsumer } from '@parley/bus';
+import type { streams } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { ArchiveStore } from '../archive/archive-store.js';
 import { ARCHIVE_CONFIG } from '../archive/archive.tokens.js';
 import type { Config } from '../config.js';
-import { BatchingConsumer } from './batching-consumer.js';
+import { consumeConferenceEvents } from './conference-events.consumer.js';
 
 @Injectable()
 export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumer: BatchingConsumer<ReturnType<typeof streams.confEvents>['schema']> | undefined;
+  private consumer: DurableConsumer<ReturnType<typeof streams.confEvents>['schema']> | undefined;
 
   constructor(
     private readonly bus: JetStreamBus,
@@ -22,21 +22,14 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = new BatchingConsumer(this.bus, {
-      stream: streams.confEvents(),
-      durable: consumers.archiveEvents,
+    this.consumer = await consumeConferenceEvents(this.bus, this.store, {
       batchSize: this.config.PARLEY_ARCHIVE_BATCH_SIZE,
-      flushMs: this.config.PARLEY_ARCHIVE_FLUSH_MS,
       ackWaitMs: this.config.PARLEY_ARCHIVE_ACK_WAIT_MS,
-      handler: (events: ConferenceEventV1[]) => this.store.insertEvents(events).then(() => undefined),
-      // While PostgreSQL is down, events wait in the stream instead of being dead-lettered.
-      isOutage: async () => !(await this.store.isReachable()),
     });
-    await this.consumer.start();
     logger().info({ batchSize: this.config.PARLEY_ARCHIVE_BATCH_SIZE }, 'archiving conference events');
   }
 
-  /** Before the bus closes (onApplicationShutdown): store and ack what is buffered. */
+  /** Before the bus closes (onApplicationShutdown): finish the batches in progress, hand back the rest. */
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.stop();
     this.consumer = undefined;

@@ -1,0 +1,55 @@
+/**
+ * The archive's durable consumer of CONF_EVENTS (`archive-events`): @parley/bus's DurableConsumer in
+ * batch mode. A lane's backlog is stored with one idempotent INSERT (`ArchiveStore.insertEvents`);
+ * when that fails, each event is stored alone under the bus's one retry policy (an outage of
+ * PostgreSQL waited out, a bad event dead-lettered). One function, so the service and the ingest
+ * benchmark run the same consumer.
+ */
+import type { DurableConsumer, JetStreamBus } from '@parley/bus';
+import { consumers, inboundPartition, streams, type ConferenceEventV1 } from '@parley/contracts';
+import type { ArchiveStore } from '../archive/archive-store.js';
+
+export interface ConferenceEventsConsumerOptions {
+  /** Most events stored per transaction (PARLEY_ARCHIVE_BATCH_SIZE). */
+  batchSize: number;
+  ackWaitMs?: number;
+  /** The bus's retry policy, tunable for tests; defaults are the bus's. */
+  maxDeliver?: number;
+  backoffMs?: number[];
+  /** Another durable name (the benchmark runs several consumers on one stream). */
+  durable?: string;
+}
+
+/**
+ * Lanes exist for throughput, not order (rows are keyed by seq; reads order by seq): a conference is
+ * in one of INBOUND_PARTITIONS lanes by the stable hash conference-core partitions by, so a batch
+ * spans many conferences, a few batches are stored in parallel, and two concurrent transactions never
+ * insert the same (conference, seq).
+ */
+const laneOf = (event: ConferenceEventV1): string => String(inboundPartition(event.conferenceId));
+
+/** Events in hand: a full batch waiting behind the one being stored, in each of a few busy lanes. */
+const maxAckPendingFor = (batchSize: number): number => Math.max(4 * batchSize, 256);
+
+export function consumeConferenceEvents(
+  bus: JetStreamBus,
+  store: ArchiveStore,
+  options: ConferenceEventsConsumerOptions,
+): Promise<DurableConsumer<ReturnType<typeof streams.confEvents>['schema']>> {
+  return bus.consume({
+    stream: streams.confEvents(),
+    durable: options.durable ?? consumers.archiveEvents,
+    laneOf,
+    maxAckPending: maxAckPendingFor(options.batchSize),
+    maxBatch: options.batchSize,
+    batchHandler: async (events) => {
+      await store.insertEvents(events);
+    },
+    handler: async (event) => {
+      await store.insertEvents([event]);
+    },
+    ackWaitMs: options.ackWaitMs,
+    maxDeliver: options.maxDeliver,
+    backoffMs: options.backoffMs,
+  });
+}
