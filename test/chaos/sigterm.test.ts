@@ -3,9 +3,11 @@
  * hand, hand the rest back to JetStream) and exit 0 within 10 s — Kubernetes' grace period is 30 s,
  * and a stop that hangs turns every rolling upgrade into a kill -9. That nothing is lost across a
  * SIGTERM mid-traffic is checked by the chaos suite's rolling restart (stack-chaos.test.ts); here,
- * every service once, idle and right after start-up, plus conference-core while it relays.
+ * every service once, idle and right after start-up, and once while it is still starting (it answers
+ * ping, its HTTP port is not listening yet), plus conference-core while it relays.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamBus, RpcClient } from '@parley/bus';
@@ -89,6 +91,51 @@ describe('SIGTERM drains and exits within 10 s', () => {
     expect({ code, signal }, started.stderr()).toEqual({ code: 0, signal: null });
     expect(ms).toBeLessThan(GRACE_MS);
   });
+
+  it.each(SERVICE_NAMES)('%s exits 0 within 10 s of a SIGTERM the moment it answers ping', async (service) => {
+    const port = await freePort();
+    const starting = await spawnServiceReady(service, rpc, { ...secrets, PARLEY_HTTP_PORT: String(port) });
+    children.push(starting);
+    const { ms, code, signal } = await terminate(starting);
+    expect({ code, signal }, starting.stderr()).toEqual({ code: 0, signal: null });
+    expect(ms).toBeLessThan(GRACE_MS);
+  });
+
+  it.each([
+    ['gateway-xmpp', 'PARLEY_XMPP_COMPONENT_HOST', 'PARLEY_XMPP_COMPONENT_PORT'],
+    ['gateway-irc', 'PARLEY_IRC_HOST', 'PARLEY_IRC_PORT'],
+  ] as const)(
+    '%s still starting (its IM server says nothing, HTTP not listening yet) exits 0 within 10 s of SIGTERM',
+    async (service, hostVariable, portVariable) => {
+      // A server that accepts the connection and never answers holds the gateway's first connection
+      // attempt (its start waits up to 5 s for it) after it answers ping and before HTTP listens.
+      const sockets: Socket[] = [];
+      const silent: Server = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const imPort = String((silent.address() as { port: number }).port);
+      try {
+        const port = await freePort();
+        const starting = await spawnServiceReady(service, rpc, {
+          ...secrets,
+          PARLEY_HTTP_PORT: String(port),
+          [hostVariable]: '127.0.0.1',
+          [portVariable]: imPort,
+        });
+        children.push(starting);
+        const listening = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+          () => true,
+          () => false,
+        );
+        expect(listening, 'the HTTP port listened already: the start-up window was missed').toBe(false);
+        const { ms, code, signal } = await terminate(starting);
+        expect({ code, signal }, starting.stderr()).toEqual({ code: 0, signal: null });
+        expect(ms).toBeLessThan(GRACE_MS);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    },
+  );
 
   it('conference-core stopped with SIGTERM mid-conversation loses and doubles nothing', async () => {
     const first = await start('conference-core');

@@ -1,6 +1,6 @@
 /**
  * Starts a Parley service: validated configuration, Nest on Fastify, the NATS request/reply
- * transport (one queue group per service), graceful shutdown on SIGTERM/SIGINT.
+ * transport (one queue group per service), graceful shutdown on SIGTERM/SIGINT (shutdown.ts).
  * A service's main.ts is one call to `runService`.
  */
 import { NestFactory } from '@nestjs/core';
@@ -11,6 +11,7 @@ import type { ServiceName } from '@parley/contracts';
 import { initLogger, logger, redactUrl } from '@parley/observability';
 import { ConfigError } from './config.js';
 import { PinoNestLogger } from './nest-logger.js';
+import { ShutdownOnSignal } from './shutdown.js';
 
 export interface ServiceBootstrap {
   service: ServiceName;
@@ -25,6 +26,13 @@ export interface ServiceBootstrap {
 
 /** Builds and starts the app; returns it listening. Used by main.ts and by integration tests. */
 export async function startService(options: ServiceBootstrap): Promise<NestFastifyApplication> {
+  const app = await createService(options);
+  await listenService(app, options);
+  return app;
+}
+
+/** Builds the app (its providers connect to NATS and PostgreSQL and migrate); nothing consumes yet. */
+async function createService(options: ServiceBootstrap): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module as Type<unknown>,
     new FastifyAdapter({ bodyLimit: 1_048_576 }),
@@ -34,12 +42,17 @@ export async function startService(options: ServiceBootstrap): Promise<NestFasti
   app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.service), {
     inheritAppConfig: true,
   });
-  // On SIGTERM/SIGINT: close consumers and connections, then exit 0 (not by re-raising the signal).
-  app.enableShutdownHooks([], { useProcessExit: true });
   await options.configure?.(app);
+  return app;
+}
+
+/**
+ * Starts what the app serves: request/reply (it answers ping from here), then the lifecycle hooks
+ * (consumers start) and the HTTP port.
+ */
+async function listenService(app: NestFastifyApplication, options: ServiceBootstrap): Promise<void> {
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.httpHost);
-  return app;
 }
 
 /** Probes and scrapes: logged at debug only, or every few seconds would bury the requests that matter. */
@@ -94,18 +107,25 @@ export async function runService<C extends ServiceConfig>(
 ): Promise<void> {
   initLogger(service);
   process.env.PARLEY_SERVICE_NAME = service;
+  const shutdown = new ShutdownOnSignal(service);
   try {
     const config = loadConfig();
-    const app = await startService({
+    const options: ServiceBootstrap = {
       service,
       module: buildModule(config),
       natsUrl: config.PARLEY_NATS_URL,
       httpPort: config.PARLEY_HTTP_PORT,
       httpHost: config.PARLEY_HTTP_HOST,
       configure,
-    });
+    };
+    const app = await createService(options);
+    const starting = listenService(app, options);
+    shutdown.starting(app, starting);
+    await starting;
     logger().info({ url: await app.getUrl() }, `${service} started`);
   } catch (error) {
+    // A signal arrived meanwhile: the stop in progress ends the process (exit 0 once drained).
+    if (shutdown.isStopping) return;
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
     } else {

@@ -43,6 +43,8 @@ export class XmppAdapter implements NetworkAdapter {
   private receipts = 0;
   /** The socket corked until the end of this turn of the event loop (coalesceWrites). */
   private corked: NonNullable<Component['socket']> | undefined;
+  /** The stream close under way, if any (see stopStream). */
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly options: XmppAdapterOptions,
@@ -116,13 +118,31 @@ export class XmppAdapter implements NetworkAdapter {
         return;
       }
       // Without stop() the reconnect module keeps retrying behind the caller's back.
-      await this.xmpp.stop().catch(() => undefined);
+      await this.stopStream();
       throw error;
     }
   }
 
   async stop(): Promise<void> {
-    await this.xmpp.stop().catch(() => undefined);
+    await this.stopStream();
+  }
+
+  /**
+   * Closes the stream once: a stop while another is under way (a SIGTERM while a failed first
+   * attempt stops itself) waits for that one, and a stopped component is left alone. Closing a
+   * stream a second time writes to the ended socket, which @xmpp/connection leaves as an unhandled
+   * rejection (the process exited 1 on a SIGTERM while its XMPP server was not answering).
+   */
+  private stopStream(): Promise<void> {
+    if (this.xmpp.status === 'offline') return Promise.resolve();
+    this.stopping ??= this.xmpp
+      .stop()
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => (this.stopping = undefined));
+    return this.stopping;
   }
 
   /** XMPP's authorization: a subscription request from the bot, with its XEP-0172 nick. */
