@@ -4,6 +4,9 @@
  * killed with SIGKILL mid-conversation; the standby must take the component over within seconds,
  * and every accepted message must reach every other participant exactly once, in order — what the
  * dead one had in hand included (replayed from the ack floor, checked against the delivery progress).
+ * A standby counts as ready (a rolling update waits for the new pod's readiness while the old pod
+ * holds the component): the rollout's own sequence — new process ready as a standby, old one stopped
+ * with SIGTERM, new one online — is checked too.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,17 +46,34 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
   const gateways: Array<ServiceProcess & { port: number }> = [];
   const clients: XmppTestClient[] = [];
 
-  const ready = async (port: number) => {
+  /** What the gateway's readiness says of the component: online, standing by, or not ready. */
+  const readiness = async (port: number): Promise<'online' | 'standing by' | 'not ready'> => {
     try {
-      return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok;
-    } catch {
-      return false;
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      const body = (await response.json()) as { checks?: Array<{ name: string; detail?: string }> };
+      const detail = body.checks?.find((c) => c.name === 'XmppComponentHealthIndicator')?.detail ?? '';
+      if (!response.ok) return 'not ready';
+      if (detail === 'xmpp: online') return 'online';
+      if (detail.startsWith('xmpp: standing by')) return 'standing by';
+      throw new Error(`ready, but with an unknown detail: ${detail}`);
+    } catch (error) {
+      if ((error as Error).message.startsWith('ready, but')) throw error;
+      return 'not ready';
+    }
+  };
+  const isOnline = async (port: number) => (await readiness(port)) === 'online';
+  const isStandingBy = async (port: number) => (await readiness(port)) === 'standing by';
+
+  const stopAll = async () => {
+    for (const { child, exited } of gateways) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited();
     }
   };
 
-  const startGateway = async () => {
+  const startGateway = async (env: Record<string, string> = {}) => {
     const port = await freePort();
-    const gateway = { ...spawnService('gateway-xmpp', { PARLEY_HTTP_PORT: String(port) }), port };
+    const gateway = { ...spawnService('gateway-xmpp', { PARLEY_HTTP_PORT: String(port), ...env }), port };
     gateways.push(gateway);
     await waitFor(`gateway-xmpp (pid ${gateway.child.pid}) to answer`, async () => {
       if (gateway.child.exitCode !== null) throw new Error(`gateway-xmpp exited: ${gateway.stderr()}`);
@@ -73,10 +93,7 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
   });
 
   afterAll(async () => {
-    for (const { child, exited } of gateways) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited();
-    }
+    await stopAll();
     await events?.stop();
     await Promise.all(clients.map((c) => c.stop()));
     await core?.close();
@@ -86,14 +103,10 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
 
   it('takes the component over within seconds and loses, doubles and reorders nothing', async () => {
     const active = await startGateway();
-    await waitFor('the first gateway to be online', () => ready(active.port), 30_000, 100);
+    await waitFor('the first gateway to be online', () => isOnline(active.port), 30_000, 100);
     const standby = await startGateway();
-    // The standby answers, but is not ready: the server refused it the component (conflict).
-    await waitFor(
-      'the standby to have tried the component',
-      async () => !(await ready(standby.port)),
-      10_000,
-    );
+    // The server refused the second one the component (conflict): it stands by, and says so.
+    await waitFor('the second gateway to stand by', () => isStandingBy(standby.port), 10_000);
 
     const users = await Promise.all(['alice', 'bob', 'carol'].map((name) => createXmppUser(name)));
     const [alice, bob, carol] = await Promise.all(
@@ -127,7 +140,7 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
         const killedAt = Date.now();
         active.child.kill('SIGKILL');
         await active.exited();
-        await waitFor('the standby to take the component over', () => ready(standby.port), 10_000, 20);
+        await waitFor('the standby to take the component over', () => isOnline(standby.port), 10_000, 20);
         takeOverMs = Date.now() - killedAt;
       }
       await new Promise((resolve) => setImmediate(resolve));
@@ -160,4 +173,24 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
     }
     expect(accepted().length).toBeGreaterThanOrEqual(10);
   }, 120_000);
+
+  it('a rolling update: the new process is ready as a standby, and takes over once the old one is stopped with SIGTERM', async () => {
+    await stopAll();
+    const old = await startGateway();
+    await waitFor('the old gateway to be online', () => isOnline(old.port), 30_000, 100);
+    // Kubernetes goes on with the rollout only once the new pod is ready.
+    const next = await startGateway();
+    await waitFor('the new gateway to be ready, standing by', () => isStandingBy(next.port), 10_000);
+    expect(await isOnline(old.port), 'the old gateway keeps the component meanwhile').toBe(true);
+    old.child.kill('SIGTERM');
+    await old.exited();
+    expect(old.child.exitCode, old.stderr()).toBe(0);
+    await waitFor('the new gateway to take the component over', () => isOnline(next.port), 10_000, 20);
+  }, 60_000);
+
+  it('a gateway whose XMPP server does not answer is not ready (it is no standby)', async () => {
+    const nobody = String(await freePort());
+    const lonely = await startGateway({ PARLEY_XMPP_COMPONENT_PORT: nobody });
+    expect(await readiness(lonely.port)).toBe('not ready');
+  });
 });

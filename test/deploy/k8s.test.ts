@@ -152,6 +152,27 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     },
   );
 
+  it('rolls gateway-xmpp out with a surge: the new pod stands by, ready, while the old one keeps the component', () => {
+    // One component connection per domain: a new pod is refused it until the old one is stopped. Its
+    // readiness counts "standing by" (XmppComponentHealthIndicator), so a surge rollout proceeds and
+    // the hand-over is one knock (≈ 1 s); Recreate would add a whole pod start to the outage.
+    const deployment = find(objects, 'Deployment', 'gateway-xmpp')!;
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+    expect(find(objects, 'PodDisruptionBudget', 'gateway-xmpp')!.spec.maxUnavailable).toBe(1);
+    if (overlay === 'prod') {
+      // An active pod and a standby, whatever the lag: KEDA must not take the standby away.
+      expect(deployment.spec.replicas).toBe(2);
+      const scaler = find(objects, 'ScaledObject', 'gateway-xmpp')!;
+      expect([scaler.spec.minReplicaCount, scaler.spec.maxReplicaCount]).toEqual([2, 2]);
+    }
+  });
+
   it('resolves every ConfigMap and Secret reference (dev generates its Secrets; prod expects them created)', () => {
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
       const container = deployment.spec.template.spec.containers[0];

@@ -34,6 +34,12 @@ export interface XmppAdapterOptions {
   c2s?: C2sOverride;
 }
 
+/**
+ * A refused knock proves the server is there and another gateway holds the component; knocks come a
+ * second apart, so a standby that has seen none for this long is no longer sure of either.
+ */
+const STANDBY_FRESH_MS = 10_000;
+
 const TOO_LONG = `Your message is too long to relay (the limit is ${MAX_BODY_LENGTH} characters); please split it.`;
 const NO_CONFERENCE = 'There is no conference at this address.';
 
@@ -45,6 +51,8 @@ export class XmppAdapter implements NetworkAdapter {
   private corked: NonNullable<Component['socket']> | undefined;
   /** The stream close under way, if any (see stopStream). */
   private stopping: Promise<void> | undefined;
+  /** When the server last refused this process the component because another one holds it. */
+  private refusedAt: number | undefined;
 
   constructor(
     private readonly options: XmppAdapterOptions,
@@ -55,12 +63,21 @@ export class XmppAdapter implements NetworkAdapter {
       domain: options.domain,
       password: options.secret,
     });
-    this.xmpp.on('error', (error: Error) => logger().warn({ err: error }, 'XMPP component error'));
+    this.xmpp.on('error', (error: Error) => {
+      if ((error as { condition?: string }).condition === 'conflict') {
+        // A standby's knock refused (once a second): expected, not worth a warning each time.
+        this.refusedAt = Date.now();
+        logger().debug({ domain: options.domain }, 'component domain still held by another gateway');
+        return;
+      }
+      logger().warn({ err: error }, 'XMPP component error');
+    });
     this.xmpp.on('offline', () => logger().info('XMPP component offline'));
     // Nagle's algorithm held small stanzas back until the server's delayed ACK (≈ 40 ms a message
     // under light load, measured in issue 12): a chat link sends small writes and wants them now.
     this.xmpp.on('connect', () => this.xmpp.socket?.setNoDelay(true));
     this.xmpp.on('online', () => {
+      this.refusedAt = undefined;
       this.xmpp.socket?.setNoDelay(true);
       logger().info({ domain: options.domain }, 'XMPP component online');
     });
@@ -97,7 +114,18 @@ export class XmppAdapter implements NetworkAdapter {
   }
 
   get status(): string {
-    return this.xmpp.status;
+    return this.isStandingBy ? 'standing by' : this.xmpp.status;
+  }
+
+  /**
+   * A standby: the server answered its latest knocks and refused it the component because another
+   * gateway process holds it. It takes over at the first knock after the other one's connection is
+   * gone, so it counts as ready (a rolling update waits for it; deploy/k8s, docs/operations.md).
+   */
+  get isStandingBy(): boolean {
+    return (
+      !this.isOnline && this.refusedAt !== undefined && Date.now() - this.refusedAt < STANDBY_FRESH_MS
+    );
   }
 
   /**
