@@ -4,3 +4,4 @@ export * from './data-source.js';
 export * from './persistence.module.js';
 export * from './inbox.js';
 export * from './statements.js';
+export * from './bulk.js';

@@ -17,6 +17,7 @@ import {
 } from '@parley/contracts';
 import {
   CLAIM_MESSAGES_SQL,
+  chunkByParameters,
   claimMessage,
   claimMessages,
   runTogether,
@@ -457,8 +458,10 @@ export class ConferenceStore {
       } else inserts.push(row);
       rows.set(p, row);
     }
-    // Batched, under PostgreSQL's 65,535-parameter limit (17 columns a row).
-    for (let i = 0; i < inserts.length; i += 1_000) await participants.insert(inserts.slice(i, i + 1_000));
+    // Batched under PostgreSQL's parameter limit: TypeORM binds one parameter per column of each row.
+    for (const chunk of chunkByParameters(inserts, participants.metadata.columns.length)) {
+      await participants.insert(chunk);
+    }
     return updates;
   }
 

@@ -5,6 +5,7 @@
  * Both sides run inside the caller's transaction, under the conference row lock (conference.store.ts).
  */
 import type { EntityManager } from 'typeorm';
+import { insertRows } from '@parley/persistence';
 import { subjects, type ImDeliveryV1, type ImDeliveryV2, type Network } from '@parley/contracts';
 import type { OutboxMessage } from '../outbox/outbox.relay.js';
 import { droppedNote, overflow } from './offline-rules.js';
@@ -24,15 +25,17 @@ export async function queueOffline(
   cap: number,
 ): Promise<void> {
   if (deliveries.length === 0) return;
-  const params: unknown[] = [];
-  const values = deliveries.map((d, i) => {
-    params.push(d.conferenceId, d.network, d.to, d.deliveryId, JSON.stringify(d));
-    const n = 5 * i;
-    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb)`;
-  });
-  await manager.query(
-    `INSERT INTO offline_queue (conference_id, network, address, msg_id, payload) VALUES ${values.join(', ')}`,
-    params,
+  await insertRows(
+    manager,
+    'offline_queue',
+    [
+      { name: 'conference_id', type: 'text' },
+      { name: 'network', type: 'text' },
+      { name: 'address', type: 'text' },
+      { name: 'msg_id', type: 'text' },
+      { name: 'payload', type: 'jsonb' },
+    ],
+    deliveries.map((d) => [d.conferenceId, d.network, d.to, d.deliveryId, JSON.stringify(d)]),
   );
   const recipients = new Map(deliveries.map((d) => [`${d.conferenceId}\n${d.network}\n${d.to}`, d]));
   for (const d of recipients.values()) {

@@ -16,7 +16,7 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
-import { runTogether, type Statement } from '@parley/persistence';
+import { insertRowsStatement, runTogether, type Statement } from '@parley/persistence';
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
@@ -44,13 +44,18 @@ function streamOf(stream: OutboxStream): StreamDefinition {
 export function outboxInsert(messages: OutboxMessage[]): Statement | null {
   if (messages.length === 0) return null;
   for (const message of messages) streamOf(message.stream).schema.parse(message.payload);
-  const params: unknown[] = [];
-  const rows = messages.map((m, i) => {
-    params.push(m.stream, m.subject, m.msgId, JSON.stringify(m.payload));
-    return `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4}::jsonb)`;
-  });
-  // One statement: ids are drawn in VALUES order, which is the publication order.
-  return { sql: `INSERT INTO outbox (stream, subject, msg_id, payload) VALUES ${rows.join(', ')}`, params };
+  // One statement with one array parameter per column, whatever the number of rows (PostgreSQL
+  // allows 65,535 parameters a statement); ids are drawn in row order, the publication order.
+  return insertRowsStatement(
+    'outbox',
+    [
+      { name: 'stream', type: 'text' },
+      { name: 'subject', type: 'text' },
+      { name: 'msg_id', type: 'text' },
+      { name: 'payload', type: 'jsonb' },
+    ],
+    messages.map((m) => [m.stream, m.subject, m.msgId, JSON.stringify(m.payload)]),
+  );
 }
 
 /** Adds messages to the outbox inside the caller's transaction (see outboxInsert). */
