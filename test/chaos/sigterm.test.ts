@@ -92,14 +92,17 @@ describe('SIGTERM drains and exits within 10 s', () => {
     expect(ms).toBeLessThan(GRACE_MS);
   });
 
-  it.each(SERVICE_NAMES)('%s exits 0 within 10 s of a SIGTERM the moment it answers ping', async (service) => {
-    const port = await freePort();
-    const starting = await spawnServiceReady(service, rpc, { ...secrets, PARLEY_HTTP_PORT: String(port) });
-    children.push(starting);
-    const { ms, code, signal } = await terminate(starting);
-    expect({ code, signal }, starting.stderr()).toEqual({ code: 0, signal: null });
-    expect(ms).toBeLessThan(GRACE_MS);
-  });
+  it.each(SERVICE_NAMES)(
+    '%s exits 0 within 10 s of a SIGTERM the moment it answers ping',
+    async (service) => {
+      const port = await freePort();
+      const starting = await spawnServiceReady(service, rpc, { ...secrets, PARLEY_HTTP_PORT: String(port) });
+      children.push(starting);
+      const { ms, code, signal } = await terminate(starting);
+      expect({ code, signal }, starting.stderr()).toEqual({ code: 0, signal: null });
+      expect(ms).toBeLessThan(GRACE_MS);
+    },
+  );
 
   it.each([
     ['gateway-xmpp', 'PARLEY_XMPP_COMPONENT_HOST', 'PARLEY_XMPP_COMPONENT_PORT'],

@@ -71,7 +71,9 @@ describe("batches over PostgreSQL's parameter limit", () => {
       body: `message ${i}`,
     }));
     await ds.transaction((manager) => queueOffline(manager, deliveries, 20_000));
-    const rows = (await ds.query('SELECT msg_id FROM offline_queue ORDER BY id')) as Array<{ msg_id: string }>;
+    const rows = (await ds.query('SELECT msg_id FROM offline_queue ORDER BY id')) as Array<{
+      msg_id: string;
+    }>;
     expect(rows.map((r) => r.msg_id)).toEqual(deliveries.map((d) => d.deliveryId));
   });
 });

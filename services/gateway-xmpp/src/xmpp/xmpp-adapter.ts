@@ -123,9 +123,7 @@ export class XmppAdapter implements NetworkAdapter {
    * gone, so it counts as ready (a rolling update waits for it; deploy/k8s, docs/operations.md).
    */
   get isStandingBy(): boolean {
-    return (
-      !this.isOnline && this.refusedAt !== undefined && Date.now() - this.refusedAt < STANDBY_FRESH_MS
-    );
+    return !this.isOnline && this.refusedAt !== undefined && Date.now() - this.refusedAt < STANDBY_FRESH_MS;
   }
 
   /**
