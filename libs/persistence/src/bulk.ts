@@ -74,3 +74,31 @@ export async function insertRows(
   const { sql, params } = insertRowsStatement(table, columns, rows);
   await db.query(sql, params);
 }
+
+/**
+ * Deletes the rows of `table` (aliased `t` in `where`) that match `where`, at most `batchSize` per
+ * statement, so pruning a large table never holds many row locks or runs into the statement
+ * timeout; returns how many went. `where` is trusted SQL; its parameters are `$1`, `$2`, ….
+ */
+export async function deleteInBatches(
+  db: Queryable,
+  table: string,
+  where: string,
+  parameters: unknown[] = [],
+  batchSize = 5_000,
+): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < 1_000; batch++) {
+    const [{ n }] = (await db.query(
+      `WITH gone AS (
+         DELETE FROM ${table} WHERE ctid IN (
+           SELECT t.ctid FROM ${table} t WHERE ${where} LIMIT $${parameters.length + 1})
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [...parameters, batchSize],
+    )) as [{ n: number }];
+    deleted += n;
+    if (n < batchSize) break;
+  }
+  return deleted;
+}

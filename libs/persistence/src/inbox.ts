@@ -3,6 +3,7 @@
  * transaction as the handler's writes makes every handler idempotent under at-least-once delivery.
  */
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { deleteInBatches } from './bulk.js';
 
 /** DDL of the inbox table, for a service's migration (runs in that service's schema). */
 export async function createInboxTable(queryRunner: QueryRunner): Promise<void> {
@@ -45,20 +46,13 @@ export async function pruneInbox(dataSource: DataSource, retentionMs = INBOX_RET
     { exists: boolean },
   ];
   if (!exists) return 0;
-  let pruned = 0;
-  for (let batch = 0; batch < 1_000; batch++) {
-    const [{ n }] = (await dataSource.query(
-      `WITH gone AS (
-         DELETE FROM inbox WHERE ctid IN (
-           SELECT ctid FROM inbox WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)
-         RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`,
-      [retentionMs / 1000, PRUNE_BATCH],
-    )) as [{ n: number }];
-    pruned += n;
-    if (n < PRUNE_BATCH) break;
-  }
-  return pruned;
+  return deleteInBatches(
+    dataSource,
+    'inbox',
+    't.processed_at < now() - make_interval(secs => $1)',
+    [retentionMs / 1000],
+    PRUNE_BATCH,
+  );
 }
 
 /**

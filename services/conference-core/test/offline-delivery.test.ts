@@ -22,6 +22,7 @@ import {
 import { serviceTestEnv, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
+import { PruningScheduler } from '../src/pruning/pruning.scheduler.js';
 
 describe('offline delivery for networks without offline storage', () => {
   const ownerId = 'owner-offline';
@@ -197,6 +198,54 @@ describe('offline delivery for networks without offline storage', () => {
     await presence('irc', dave, 'away');
     await waitFor('the clock to stop', async () => ((await deadline()) === null ? true : undefined));
     expect(started.getTime()).toBeGreaterThan(Date.now());
+  });
+  it('forgets the backlog of a participant removed while offline, and the presence view of identities in no conference', async () => {
+    await presence('irc', dave, 'offline');
+    await waitFor('conference-core to see dave offline', async () =>
+      (await viewOf('irc', dave)) === 'offline' ? true : undefined,
+    );
+    await say('xmpp', alice, 'before dave is removed');
+    await waitFor('the message to be queued for dave', async () => ((await queued()) > 0 ? true : undefined));
+    const rpc = core.get(RpcClient);
+    const { participants } = await rpc.call(conferencesRpc.listParticipants, { ownerId, conferenceId });
+    const daveId = participants.find((p) => p.address === dave)!.id;
+    await rpc.call(conferencesRpc.removeParticipant, { ownerId, conferenceId, participantId: daveId });
+
+    const pruner = core.get(PruningScheduler);
+    await pruner.prune();
+    expect(await queued()).toBe(0);
+    // Recent presence views stay (a change of the last day may still come), in a conference or not.
+    expect(await viewOf('irc', dave)).toBe('offline');
+    expect(await viewOf('irc', 'witness@irc.localhost')).toBe('online');
+
+    // Back online, dave gets nothing of the conference he was removed from.
+    const before = (await bodiesTo('irc', dave)).length;
+    await presence('irc', dave, 'online');
+    await waitFor('conference-core to see dave online', async () =>
+      (await viewOf('irc', dave)) === 'online' ? true : undefined,
+    );
+    const lastSeq = async () =>
+      Number(
+        (
+          (await db().query('SELECT last_seq FROM conference WHERE id = $1', [conferenceId])) as Array<{
+            last_seq: string;
+          }>
+        )[0]!.last_seq,
+      );
+    const seqBefore = await lastSeq();
+    await say('xmpp', alice, 'after dave is removed');
+    await waitFor('alice’s message to be accepted', async () =>
+      (await lastSeq()) > seqBefore ? true : undefined,
+    );
+    expect((await bodiesTo('irc', dave)).slice(before)).not.toContain(
+      '[alice (xmpp)] before dave is removed',
+    );
+
+    // Three days on: the views of dave and the witness (in no active conference) go; alice's stays.
+    await pruner.prune(Date.now() + 3 * 24 * 3_600_000);
+    expect(await viewOf('irc', dave)).toBeUndefined();
+    expect(await viewOf('irc', 'witness@irc.localhost')).toBeUndefined();
+    expect(await viewOf('xmpp', alice)).toBe('offline');
   });
 });
 

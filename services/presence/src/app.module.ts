@@ -15,6 +15,7 @@ export class AppModule {
         PresenceModule.forRoot({
           concurrency: config.PARLEY_PRESENCE_CONCURRENCY,
           cacheSize: config.PARLEY_PRESENCE_CACHE_SIZE,
+          retentionMs: config.PARLEY_PRESENCE_RETENTION_HOURS * 3_600_000,
         }),
       ],
     };

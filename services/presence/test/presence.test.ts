@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   MAX_PRESENCE_QUERY_IDENTITIES,
@@ -26,7 +27,8 @@ import { serviceTestEnv, testEnv, waitFor, startTestService } from '@parley/test
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { applyPresenceUpdate } from '../src/presence/presence-rules.js';
-import { PresenceStore, presenceKey } from '../src/presence/presence-store.js';
+import { PRESENCE_KV, PresenceStore, presenceKey } from '../src/presence/presence-store.js';
+import { PresencePruner } from '../src/presence/presence-pruning.scheduler.js';
 import { PresenceService } from '../src/presence/presence.service.js';
 
 let replicas: NestFastifyApplication[] = [];
@@ -250,6 +252,39 @@ describe('presence queries', () => {
         { name: 'PresenceStoreHealthIndicator', ok: true },
       ],
     });
+  });
+});
+
+describe('pruning the bucket', () => {
+  it('deletes the records of identities offline past the retention, keeps the others, and takes new reports for them', async () => {
+    const gone = `gone-${uuidv7()}@localhost`;
+    const here = `here-${uuidv7()}@localhost`;
+    await report(clientPresence(gone, 'laptop', 'online'));
+    await report(clientPresence(here, 'laptop', 'online'));
+    await updatesHandled();
+    await report(clientPresence(gone, 'laptop', 'offline'));
+    await updatesHandled();
+    const kv = replicas[0]!.get<KV>(PRESENCE_KV);
+    const stored = async (address: string) => {
+      const entry = await kv.get(presenceKey('xmpp', address));
+      return entry?.operation === 'PUT';
+    };
+    const pruner = replicas[0]!.get(PresencePruner);
+
+    // Within the retention nothing goes.
+    await pruner.prune(Date.now());
+    expect([await stored(gone), await stored(here)]).toEqual([true, true]);
+
+    // Eight days later (the retention is seven): the offline identity's record goes, the online one stays.
+    await pruner.prune(Date.now() + 8 * 24 * 3_600_000);
+    expect([await stored(gone), await stored(here)]).toEqual([false, true]);
+    expect(await presenceOf(gone)).toEqual({ network: 'xmpp', address: gone, presence: 'offline' });
+    expect((await presenceOf(here)).presence).toBe('online');
+
+    // Both replicas take a new report of the pruned identity (their cached copies are out of date).
+    await report(clientPresence(gone, 'phone', 'away', 'back soon'));
+    await waitFor('the pruned identity to be away', async () => (await presenceOf(gone)).presence === 'away');
+    expect(await stored(gone)).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Conferences, participants, the bot rules, the inbound and presence consumers, the outbox relay,
- * the offline-delivery queue and the time-to-live scheduler.
+ * the offline-delivery queue, the time-to-live scheduler and the pruning of what is kept for nobody.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Network } from '@parley/contracts';
@@ -11,6 +11,7 @@ import { OwnerDeletedConsumer } from '../owners/owner-deleted.consumer.js';
 import { PresenceConsumer } from '../presence/presence.consumer.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import { PresenceChangeService } from '../presence/presence-change.service.js';
+import { PruningScheduler } from '../pruning/pruning.scheduler.js';
 import { TimeToLiveService } from '../ttl/time-to-live.service.js';
 import { TTL_CHECK_MS, TtlScheduler } from '../ttl/ttl.scheduler.js';
 import { BotDirectoryService } from './bot-directory.service.js';
@@ -63,6 +64,7 @@ export class ConferenceModule {
         InboundConsumer,
         PresenceConsumer,
         TtlScheduler,
+        PruningScheduler,
         OwnerConferencesService,
         OwnerDeletedConsumer, // issue 13: owner deletion (owners/)
       ],

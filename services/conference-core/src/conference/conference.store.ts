@@ -20,12 +20,14 @@ import {
   chunkByParameters,
   claimMessage,
   claimMessages,
+  deleteInBatches,
   runTogether,
   type Statement,
 } from '@parley/persistence';
 import { planFanOut } from '../delivery/fan-out.js';
 import {
   OFFLINE_QUEUE,
+  pruneOfflineQueues,
   queueOffline,
   takeQueued,
   type OfflineQueueOptions,
@@ -490,6 +492,27 @@ export class ConferenceStore {
       [event.network, address, event.presence, event.status ?? null, event.occurredAt],
     )) as unknown[];
     return applied.length > 0;
+  }
+
+  /**
+   * Deletes what conference-core keeps for nobody (pruning.scheduler.ts): queued deliveries no one
+   * will take any more, and the presence view of identities in no draft or active conference whose
+   * last change is older than `presenceBefore` (they count as never heard of, which is what a new
+   * participant is too). PRESENCE_CHANGES keeps a day, so with `presenceBefore` two days back no
+   * older change can still arrive and pass for the newest.
+   */
+  async prune(presenceBefore: Date): Promise<{ queued: number; presence: number }> {
+    const queued = await pruneOfflineQueues(this.dataSource);
+    const presence = await deleteInBatches(
+      this.dataSource,
+      'identity_presence',
+      `t.changed_at < $1 AND NOT EXISTS (
+         SELECT 1 FROM participant p JOIN conference c ON c.id = p.conference_id
+          WHERE p.network = t.network AND p.address = t.address
+            AND c.state IN ('draft', 'active') AND p.state NOT IN ('left', 'removed'))`,
+      [presenceBefore],
+    );
+    return { queued, presence };
   }
 
   /** Moves an identity's queued deliveries (every conference) into the outbox, oldest first. */

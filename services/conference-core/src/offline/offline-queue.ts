@@ -5,7 +5,7 @@
  * Both sides run inside the caller's transaction, under the conference row lock (conference.store.ts).
  */
 import type { EntityManager } from 'typeorm';
-import { insertRows } from '@parley/persistence';
+import { deleteInBatches, insertRows, type Queryable } from '@parley/persistence';
 import { subjects, type ImDeliveryV1, type ImDeliveryV2, type Network } from '@parley/contracts';
 import type { OutboxMessage } from '../outbox/outbox.relay.js';
 import { droppedNote, overflow } from './offline-rules.js';
@@ -104,4 +104,25 @@ function toOutbox(delivery: ImDeliveryV1): OutboxMessage {
     msgId: delivery.deliveryId,
     payload: fanOut as unknown as Record<string, unknown>,
   };
+}
+
+/**
+ * Which queued rows (alias `t`) no one will take any more: the conference is no longer active
+ * (terminated: its bot is gone), or the identity is no longer in it (left, removed — it must not
+ * get the conference's messages when it comes back).
+ */
+const NO_LONGER_RECEIVED = `NOT EXISTS (
+  SELECT 1 FROM conference c JOIN participant p ON p.conference_id = c.id
+   WHERE c.id = t.conference_id AND c.state = 'active'
+     AND p.network = t.network AND p.address = t.address AND p.state NOT IN ('left', 'removed'))`;
+
+/**
+ * Deletes queued deliveries (and drop counts) that no one will take any more. Without it a queue
+ * whose participant never came back stayed for ever (the cap bounds it per participant of an active
+ * conference only). Returns how many deliveries went.
+ */
+export async function pruneOfflineQueues(db: Queryable): Promise<number> {
+  const deliveries = await deleteInBatches(db, 'offline_queue', NO_LONGER_RECEIVED);
+  await deleteInBatches(db, 'offline_drop', NO_LONGER_RECEIVED);
+  return deliveries;
 }

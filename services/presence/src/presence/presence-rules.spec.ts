@@ -5,6 +5,7 @@ import {
   MAX_OFFLINE_RESOURCES,
   aggregatePresence,
   applyPresenceUpdate,
+  isPrunable,
   type PresenceRecord,
   type ResourcePresence,
 } from './presence-rules.js';
@@ -180,5 +181,30 @@ describe('applyPresenceUpdate', () => {
       context(T0 + FORGET_OFFLINE_AFTER_MS + 60_000),
     );
     expect(Object.keys(dayLater.record!.resources)).toEqual(['phone']);
+  });
+});
+
+describe('isPrunable', () => {
+  const HOUR = 3_600_000;
+  const retention = 168 * HOUR;
+  const record = (shows: PresenceShow[], lastChange?: 'online' | 'offline'): PresenceRecord => ({
+    network: 'xmpp',
+    address: 'alice@example.org',
+    resources: Object.fromEntries(shows.map((show, i) => [`r${i}`, resource(show)])),
+    ...(lastChange ? { lastChange: { id: 'c', causedBy: 'u', presence: lastChange, at: T0 } } : {}),
+  });
+  // Each row: the clients, the last change, hours since the record was written → prunable?
+  const table: Array<[PresenceShow[], 'online' | 'offline' | undefined, number, boolean]> = [
+    [['offline'], 'offline', 169, true],
+    [['offline'], 'offline', 168, true],
+    [['offline'], 'offline', 167, false],
+    [[], undefined, 200, true],
+    [['offline', 'offline'], 'offline', 1_000, true],
+    [['online'], 'online', 10_000, false],
+    [['offline', 'away'], 'online', 10_000, false],
+    [['dnd'], 'online', 200, false],
+  ];
+  it.each(table)('%j (last change %s), written %i h ago → %s', (shows, last, hours, expected) => {
+    expect(isPrunable(record(shows, last), T0, T0 + hours * HOUR, retention)).toBe(expected);
   });
 });

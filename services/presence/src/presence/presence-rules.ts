@@ -176,3 +176,23 @@ function forgetOldOfflineResources(record: PresenceRecord, now: number): void {
     }
   });
 }
+
+/**
+ * Is a stored record of no more use? It is when its identity is offline (no client but offline
+ * ones) and nothing was written to it for `retentionMs`: a missing record answers exactly as an
+ * offline one (only without `since`), and with the retention above PRESENCE_UPDATES' one day no
+ * report older than the record can still arrive to be taken for news. A record with a client that
+ * is not offline stays however old it is: gateways report every client that goes away.
+ */
+export function isPrunable(
+  record: PresenceRecord,
+  writtenAt: number,
+  now: number,
+  retentionMs: number,
+): boolean {
+  return (
+    now - writtenAt >= retentionMs &&
+    Object.values(record.resources).every((resource) => resource.show === 'offline') &&
+    currentAggregate(record).presence === 'offline'
+  );
+}

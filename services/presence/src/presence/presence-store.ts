@@ -160,7 +160,7 @@ export class PresenceStore {
   }
 }
 
-function isRevisionConflict(error: unknown): boolean {
+export function isRevisionConflict(error: unknown): boolean {
   return (
     error instanceof JetStreamApiError &&
     (error.code === JetStreamApiCodes.StreamWrongLastSequence ||

@@ -4,6 +4,7 @@ import { BUS_OPTIONS, JetStreamBus, type BusModuleOptions } from '@parley/bus';
 import { presenceController } from './presence.controller.js';
 import { PRESENCE_HANDLER_OPTIONS, PresenceUpdatesHandler } from './presence.handler.js';
 import { PresenceService } from './presence.service.js';
+import { PRESENCE_PRUNING_OPTIONS, PresencePruner } from './presence-pruning.scheduler.js';
 import {
   PRESENCE_KV,
   PRESENCE_STORE_OPTIONS,
@@ -15,6 +16,8 @@ import {
 export interface PresenceModuleOptions {
   concurrency: number;
   cacheSize: number;
+  /** Offline records untouched this long are deleted (presence-pruning.scheduler.ts). */
+  retentionMs: number;
 }
 
 @Module({})
@@ -32,6 +35,8 @@ export class PresenceModule {
         },
         { provide: PRESENCE_STORE_OPTIONS, useValue: { cacheSize: options.cacheSize } },
         { provide: PRESENCE_HANDLER_OPTIONS, useValue: { concurrency: options.concurrency } },
+        { provide: PRESENCE_PRUNING_OPTIONS, useValue: { retentionMs: options.retentionMs } },
+        PresencePruner,
         PresenceStore,
         PresenceStoreHealthIndicator,
         PresenceService,
