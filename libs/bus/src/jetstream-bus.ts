@@ -158,6 +158,47 @@ export class JetStreamBus {
     throw lastError;
   }
 
+  /**
+   * Which of `msgIds` the stream holds on `subject` among the messages stored since `since` (the
+   * server's clock). For a publisher that must not store a message twice when the duplicate window
+   * (2 minutes) may be over: what a failed attempt stored long ago is looked up, not published again.
+   * Reads the headers only, with an ordered consumer.
+   */
+  async storedMsgIds(
+    streamName: string,
+    subject: string,
+    since: Date,
+    msgIds: ReadonlySet<string>,
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    const consumer = await this.js.consumers.get(streamName, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: since.toISOString(),
+      headers_only: true,
+    });
+    try {
+      // What was stored since then, counted when the consumer was made: read exactly that much.
+      let left = (await consumer.info(true)).num_pending;
+      while (left > 0 && found.size < msgIds.size) {
+        let read = 0;
+        for await (const msg of await consumer.fetch({
+          max_messages: Math.min(left, 1_000),
+          expires: 5_000,
+        })) {
+          read++;
+          const id = msg.headers?.get('Nats-Msg-Id');
+          if (id && msgIds.has(id)) found.add(id);
+        }
+        if (read === 0) break;
+        left -= read;
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+    return found;
+  }
+
   /** Publishes raw bytes to a dead-letter subject with the reason in headers. */
   async deadLetter(
     streamName: string,

@@ -28,6 +28,10 @@ export class OutboxEntity {
   @Column({ type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 
+  /** The relay's first attempt to publish it (see outbox.relay.ts: republishing after the duplicate window). */
+  @Column({ type: 'timestamptz', nullable: true })
+  attemptedAt!: Date | null;
+
   @Column({ type: 'timestamptz', nullable: true })
   sentAt!: Date | null;
 }

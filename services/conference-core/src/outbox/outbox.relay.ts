@@ -11,6 +11,12 @@
  * round trips were most of the relay's CPU (docs/performance.md). A row can be published twice —
  * a crash between publish and "sent", or a replica whose read began just before another's mark
  * committed — always with the same Nats-Msg-Id, which JetStream's duplicate window drops.
+ *
+ * That window is 2 minutes. A row published, then left unmarked by an outage longer than that (of
+ * PostgreSQL, or of every conference-core), would be stored a second time, and a gateway restarted
+ * in between would deliver it again. So the read also records each row's first attempt
+ * (`attempted_at`, before anything is published), and a row tried more than UNCERTAIN_AFTER ago is
+ * looked up in its stream first: found, it is only marked sent (ADR 0007).
  */
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -24,6 +30,10 @@ import type { OutboxStream } from './outbox.entity.js';
 const BATCH = 256;
 const POLL_MS = 1_000;
 const CLEANUP_EVERY_MS = 10 * 60_000;
+/** A row tried this long ago may be stored already and out of the 2-minute duplicate window. */
+const UNCERTAIN_AFTER = '60 seconds';
+/** Looked up from this long before its first attempt: the database's clock and NATS's may differ. */
+const CLOCK_SKEW_MS = 30_000;
 
 export interface OutboxMessage {
   stream: OutboxStream;
@@ -70,12 +80,19 @@ export async function enqueue(manager: EntityManager, messages: OutboxMessage[])
 const LOCK_KEY = "hashtext(current_schema() || '.outbox')";
 /** Takes the relay lock and, when it was free, reads up to $1 unsent rows in id order. */
 const LOCK_AND_READ = `
-  WITH lock AS (SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked)
-  SELECT lock.locked, o.id, o.stream, o.subject, o.msg_id, o.payload
-    FROM lock LEFT JOIN LATERAL (
-      SELECT id, stream, subject, msg_id, payload FROM outbox
-       WHERE lock.locked AND sent_at IS NULL ORDER BY id LIMIT $1) o ON true
-   ORDER BY o.id`;
+  WITH lock AS (SELECT pg_try_advisory_lock(${LOCK_KEY}) AS locked),
+  batch AS (
+    SELECT o.id, o.stream, o.subject, o.msg_id, o.payload, o.attempted_at FROM lock, outbox o
+     WHERE lock.locked AND o.sent_at IS NULL ORDER BY o.id LIMIT $1),
+  -- The first attempt, recorded before anything is published; the SELECT below sees the values
+  -- from before this statement (one snapshot), so attempted_at there says "tried in an earlier pass".
+  tried AS (
+    UPDATE outbox SET attempted_at = now() FROM batch
+     WHERE outbox.id = batch.id AND batch.attempted_at IS NULL)
+  SELECT lock.locked, b.id, b.stream, b.subject, b.msg_id, b.payload, b.attempted_at,
+         b.attempted_at < now() - interval '${UNCERTAIN_AFTER}' AS uncertain
+    FROM lock LEFT JOIN batch b ON true
+   ORDER BY b.id`;
 const UNLOCK = `SELECT pg_advisory_unlock(${LOCK_KEY})`;
 
 interface OutboxRow {
@@ -84,6 +101,10 @@ interface OutboxRow {
   subject: string;
   msg_id: string;
   payload: object;
+  /** When an earlier pass first tried to publish it (null: never). */
+  attempted_at: Date | null;
+  /** Tried more than UNCERTAIN_AFTER ago: its stream may hold it beyond the duplicate window. */
+  uncertain: boolean | null;
 }
 
 /**
@@ -231,12 +252,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * and fails the pass.
    */
   private async publishInOrder(rows: OutboxRow[]): Promise<void> {
+    const stored = await this.storedAlready(rows.filter((row) => row.uncertain));
     // Validated when enqueued (one boundary, one parse).
-    const publish = (row: OutboxRow) =>
-      this.bus.publish(streamOf(row.stream), row.subject, row.payload, {
+    const publish = async (row: OutboxRow) => {
+      if (stored.has(row.msg_id)) return;
+      await this.bus.publish(streamOf(row.stream), row.subject, row.payload, {
         msgId: row.msg_id,
         isValidated: true,
       });
+    };
     const lanes = new Map<string, OutboxRow[]>();
     for (const row of rows) {
       const key = `${row.stream}\n${(row.payload as { conferenceId?: string }).conferenceId ?? ''}`;
@@ -251,6 +275,34 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** The msg ids of `rows` their streams already hold (looked up per stream and subject). */
+  private async storedAlready(rows: OutboxRow[]): Promise<Set<string>> {
+    const stored = new Set<string>();
+    if (rows.length === 0) return stored;
+    const bySubject = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const key = `${row.stream}\n${row.subject}`;
+      const group = bySubject.get(key);
+      if (group) group.push(row);
+      else bySubject.set(key, [row]);
+    }
+    for (const group of bySubject.values()) {
+      const first = Math.min(...group.map((row) => row.attempted_at!.getTime()));
+      const found = await this.bus.storedMsgIds(
+        streamOf(group[0]!.stream).name,
+        group[0]!.subject,
+        new Date(first - CLOCK_SKEW_MS),
+        new Set(group.map((row) => row.msg_id)),
+      );
+      for (const id of found) stored.add(id);
+    }
+    logger().warn(
+      { uncertain: rows.length, alreadyStored: stored.size },
+      'outbox rows tried before the duplicate window ran out: looked up in their streams',
+    );
+    return stored;
   }
 
   private async client(): Promise<PoolClient> {
