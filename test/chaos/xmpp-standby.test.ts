@@ -75,10 +75,15 @@ describe('gateway-xmpp with a standby: the active one killed mid-conversation', 
     const port = await freePort();
     const gateway = { ...spawnService('gateway-xmpp', { PARLEY_HTTP_PORT: String(port), ...env }), port };
     gateways.push(gateway);
-    await waitFor(`gateway-xmpp (pid ${gateway.child.pid}) to answer`, async () => {
-      if (gateway.child.exitCode !== null) throw new Error(`gateway-xmpp exited: ${gateway.stderr()}`);
-      return (await fetch(`http://127.0.0.1:${port}/health/live`)).ok;
-    });
+    await waitFor(
+      `gateway-xmpp (pid ${gateway.child.pid}) to answer`,
+      async () => {
+        if (gateway.child.exitCode !== null) throw new Error(`gateway-xmpp exited: ${gateway.stderr()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health/live`)).ok;
+        // Its HTTP port listens after the first component attempt (up to 5 s); a loaded machine adds more.
+      },
+      30_000,
+    );
     return gateway;
   };
 

@@ -9,32 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { JetStreamBus } from '@parley/bus';
-import { newEnvelope, streams, subjects } from '@parley/contracts';
-import { createServiceDataSource, initializeAndMigrate } from '@parley/persistence';
-import { testEnv, testSchema, waitFor } from '@parley/testing';
-import { ConferenceEntity, ParticipantEntity } from '../src/conference/conference.entity.js';
-import { migrations } from '../src/migrations/index.js';
-import { OutboxEntity } from '../src/outbox/outbox.entity.js';
+import { streams, subjects } from '@parley/contracts';
+import { testEnv, waitFor } from '@parley/testing';
 import { OutboxRelay, enqueue } from '../src/outbox/outbox.relay.js';
+import { acceptedEvent, openConferenceSchema } from './outbox-fixtures.js';
 
 describe('outbox rows republished after the duplicate window', () => {
   let ds: DataSource;
   let bus: JetStreamBus;
   let relay: OutboxRelay;
-
-  const event = (conferenceId: string, seq: number) => ({
-    stream: 'conf-events' as const,
-    subject: subjects.confEvents(conferenceId),
-    msgId: `${conferenceId}:${seq}`,
-    payload: {
-      ...newEnvelope(),
-      conferenceId,
-      seq,
-      type: 'message-accepted' as const,
-      sender: { network: 'xmpp' as const, address: 'alice@example.org', displayName: 'alice' },
-      body: `message ${seq}`,
-    },
-  });
 
   /** How many messages with this id the conference's subject holds. */
   const copies = async (conferenceId: string, msgId: string) => {
@@ -61,25 +44,18 @@ describe('outbox rows republished after the duplicate window', () => {
 
   /** Waits until the stream stores a message id again that it stored before (the window is over). */
   const windowPassed = async () => {
-    const probe = { ...event('probe', 1), msgId: `probe-${randomUUID()}` };
-    await bus.publish(streams.confEvents(), probe.subject, probe.payload, { msgId: probe.msgId });
+    const { subject, payload } = acceptedEvent('probe', 1);
+    const event = streams.confEvents().schema.parse(payload);
+    const msgId = `probe-${randomUUID()}`;
+    await bus.publish(streams.confEvents(), subject, event, { msgId });
     await waitFor('the duplicate window to run out', async () => {
-      const ack = await bus.publish(streams.confEvents(), probe.subject, probe.payload, {
-        msgId: probe.msgId,
-      });
+      const ack = await bus.publish(streams.confEvents(), subject, event, { msgId });
       return !ack.duplicate;
     });
   };
 
   beforeAll(async () => {
-    ds = await initializeAndMigrate(
-      createServiceDataSource({
-        url: testEnv.databaseUrl(),
-        schema: testSchema('core_outbox_window'),
-        entities: [ConferenceEntity, ParticipantEntity, OutboxEntity],
-        migrations,
-      }),
-    );
+    ds = await openConferenceSchema('core_outbox_window');
     bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'outbox-window-test' });
     await bus.ensureStreams([{ ...streams.confEvents(), duplicateWindowMs: 100 }]);
     relay = new OutboxRelay(ds, bus);
@@ -94,7 +70,7 @@ describe('outbox rows republished after the duplicate window', () => {
 
   it('does not store a second copy of a row published before a long outage', async () => {
     const conferenceId = `outage-${randomUUID().slice(0, 8)}`;
-    const row = event(conferenceId, 1);
+    const row = acceptedEvent(conferenceId, 1);
     await ds.transaction((manager) => enqueue(manager, [row]));
 
     // PostgreSQL fails the moment the pass marks the row sent: published, not marked.
@@ -120,7 +96,7 @@ describe('outbox rows republished after the duplicate window', () => {
 
   it('publishes a row tried long ago that never reached the stream', async () => {
     const conferenceId = `never-${randomUUID().slice(0, 8)}`;
-    const row = event(conferenceId, 1);
+    const row = acceptedEvent(conferenceId, 1);
     await ds.transaction((manager) => enqueue(manager, [row]));
     // As if a pass had tried it ten minutes ago and NATS had refused it.
     await ds.query("UPDATE outbox SET attempted_at = now() - interval '10 minutes' WHERE msg_id = $1", [

@@ -4,14 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { newEnvelope, subjects, type ImDeliveryV1 } from '@parley/contracts';
-import { createServiceDataSource, initializeAndMigrate } from '@parley/persistence';
-import { testEnv, testSchema } from '@parley/testing';
-import { ConferenceEntity, ParticipantEntity } from '../src/conference/conference.entity.js';
-import { migrations } from '../src/migrations/index.js';
+import { newEnvelope, type ImDeliveryV1 } from '@parley/contracts';
 import { queueOffline } from '../src/offline/offline-queue.js';
-import { enqueue, type OutboxMessage } from '../src/outbox/outbox.relay.js';
-import { OutboxEntity } from '../src/outbox/outbox.entity.js';
+import { enqueue } from '../src/outbox/outbox.relay.js';
+import { acceptedEvent, openConferenceSchema } from './outbox-fixtures.js';
 
 const conferenceId = 'big-batch-k4q7';
 
@@ -19,14 +15,7 @@ describe("batches over PostgreSQL's parameter limit", () => {
   let ds: DataSource;
 
   beforeAll(async () => {
-    ds = await initializeAndMigrate(
-      createServiceDataSource({
-        url: testEnv.databaseUrl(),
-        schema: testSchema('core_param_limit'),
-        entities: [ConferenceEntity, ParticipantEntity, OutboxEntity],
-        migrations,
-      }),
-    );
+    ds = await openConferenceSchema('core_param_limit');
     await ds.query(
       `INSERT INTO conference (id, owner_id, name, ttl_seconds, join_policy, state, created_at, updated_at)
        VALUES ($1, 'owner', 'Big batch', 3600, 'invite-only', 'active', now(), now())`,
@@ -39,19 +28,7 @@ describe("batches over PostgreSQL's parameter limit", () => {
   });
 
   it('puts 20,000 outbox messages (80,000 parameters) in the outbox, in publication order', async () => {
-    const messages: OutboxMessage[] = Array.from({ length: 20_000 }, (_, i) => ({
-      stream: 'conf-events',
-      subject: subjects.confEvents(conferenceId),
-      msgId: `${conferenceId}:${i + 1}`,
-      payload: {
-        ...newEnvelope(),
-        conferenceId,
-        seq: i + 1,
-        type: 'message-accepted',
-        sender: { network: 'xmpp', address: 'alice@example.org', displayName: 'alice' },
-        body: `message ${i + 1}`,
-      },
-    }));
+    const messages = Array.from({ length: 20_000 }, (_, i) => acceptedEvent(conferenceId, i + 1));
     await ds.transaction((manager) => enqueue(manager, messages));
     const rows = (await ds.query("SELECT payload->>'seq' AS seq FROM outbox ORDER BY id")) as Array<{
       seq: string;
