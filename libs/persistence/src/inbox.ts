@@ -56,20 +56,9 @@ export async function pruneInbox(dataSource: DataSource, retentionMs = INBOX_RET
 }
 
 /**
- * The statement claimMessages runs, for a caller that puts it into a statement of its own (as a CTE
- * returning `message_id`): `$1` the consumer, `$2` the ids (text[]).
+ * claimMessage for several ids, as SQL for a caller to put into a statement of its own (a CTE
+ * returning `message_id`: the ids not processed before, now claimed): `$1` the consumer, `$2` the
+ * ids (text[]).
  */
 export const CLAIM_MESSAGES_SQL = `INSERT INTO inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
      ON CONFLICT DO NOTHING RETURNING message_id`;
-
-/** claimMessage for several ids in one statement: the ids not processed before (now claimed). */
-export async function claimMessages(
-  manager: EntityManager,
-  consumer: string,
-  messageIds: string[],
-): Promise<Set<string>> {
-  const rows = (await manager.query(CLAIM_MESSAGES_SQL, [consumer, messageIds])) as Array<{
-    message_id: string;
-  }>;
-  return new Set(rows.map((row) => row.message_id));
-}

@@ -19,7 +19,6 @@ import {
   CLAIM_MESSAGES_SQL,
   chunkByParameters,
   claimMessage,
-  claimMessages,
   deleteInBatches,
   runTogether,
   type Statement,
@@ -81,11 +80,6 @@ export class ConferenceStore {
   /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
   claim(tx: Tx, consumer: string, id: string): Promise<boolean> {
     return claimMessage(tx, consumer, id);
-  }
-
-  /** Claims several event ids in one statement: those not handled before. */
-  claimAll(tx: Tx, consumer: string, ids: string[]): Promise<Set<string>> {
-    return claimMessages(tx, consumer, ids);
   }
 
   // ---- conferences ------------------------------------------------------------------------
@@ -267,7 +261,7 @@ export class ConferenceStore {
   }
 
   /**
-   * claimAll and loadLocked of the inbound hot path, the claim and the row lock in one round trip:
+   * The inbox claim of several event ids and loadLocked, the claim and the row lock in one round trip:
    * the ids not handled before, and the conference when there is one and some id was fresh.
    */
   async claimAndLoadLocked(

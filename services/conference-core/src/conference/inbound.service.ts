@@ -31,6 +31,10 @@ import {
   type CommandLookups,
   type InvitationPolicy,
 } from './conference-rules.js';
+import { ConferenceStore } from './conference.store.js';
+import { KnownSenders, isStranger } from './known-senders.js';
+import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
+import { ReplyBudget } from './reply-budget.js';
 
 /** An inbound event with what was looked up for it before its transaction. */
 interface Prepared {
@@ -43,10 +47,6 @@ interface Prepared {
 
 /** A sender taken for a participant is not one any more: the batch is decided again, read afresh. */
 class StaleStanding extends Error {}
-import { ConferenceStore } from './conference.store.js';
-import { KnownSenders, isStranger } from './known-senders.js';
-import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
-import { ReplyBudget } from './reply-budget.js';
 
 /** The archive answers the bot's /history and /search; the conference's lane waits for it. */
 const ARCHIVE_TIMEOUT_MS = 5_000;
