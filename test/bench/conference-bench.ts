@@ -39,8 +39,13 @@ import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { client as xmppClient, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { SMTPServer } from 'smtp-server';
-import { cleanupNamespace, createXmppUser, holdXmppComponentDomain, testEnv } from '@parley/testing';
+import {
+  cleanupNamespace,
+  createXmppUser,
+  holdXmppComponentDomain,
+  testEnv,
+  TestMailbox,
+} from '@parley/testing';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -220,12 +225,13 @@ function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
-function processesNamed(comm: string): number[] {
+/** The pids in /proc for which `test` (reading /proc/<pid>/…) is true; a process gone meanwhile is skipped. */
+function pidsWhere(test: (pid: string) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry));
+      if (test(entry)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -233,20 +239,19 @@ function processesNamed(comm: string): number[] {
   return pids;
 }
 
+function processesNamed(comm: string): number[] {
+  return pidsWhere((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm);
+}
+
 /** A process and its children (PostgreSQL: the postmaster and its backends and workers). */
 function withChildren(pid: number): number[] {
-  const pids = [pid];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
+  return [
+    pid,
+    ...pidsWhere((child) => {
+      const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    }),
+  ];
 }
 
 function listenerPid(port: number): number | undefined {
@@ -342,46 +347,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Mailbox {
-  url: string;
-  tokenFor(address: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-/** A real SMTP listener that keeps the confirmation token of each mail by recipient. */
-async function startMailbox(): Promise<Mailbox> {
-  const tokens = new Map<string, string>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const body = raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/=\r\n/g, '');
-        const token = (/^([A-Za-z0-9_-]{43})\r?$/m.exec(body) ??
-          /token=([A-Za-z0-9_-]{43})\b/.exec(body))?.[1];
-        for (const rcpt of session.envelope.rcptTo) if (token) tokens.set(rcpt.address.toLowerCase(), token);
-        callback();
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.on('error', reject);
-    const listening = server.listen(0, '127.0.0.1', () => resolve((listening.address() as AddressInfo).port));
-  });
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    async tokenFor(address) {
-      await waitUntil(`the confirmation mail to ${address}`, () => tokens.has(address.toLowerCase()), 30_000);
-      return tokens.get(address.toLowerCase())!;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 function serviceNames(): string[] {
   return readdirSync(path.join(root, 'services'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
@@ -389,7 +354,11 @@ function serviceNames(): string[] {
     .sort();
 }
 
-async function startParley(mailbox: Mailbox, logDir: string, profileDir: string): Promise<ServiceProcess[]> {
+async function startParley(
+  mailbox: TestMailbox,
+  logDir: string,
+  profileDir: string,
+): Promise<ServiceProcess[]> {
   const names = serviceNames();
   const missing = names.filter((name) => !existsSync(path.join(root, 'services', name, 'dist', 'main.js')));
   if (missing.length > 0)
@@ -525,11 +494,13 @@ class Rest {
   }
 
   /** Register → confirmation mail → confirm → login. */
-  async registerOwner(mailbox: Mailbox): Promise<void> {
+  async registerOwner(mailbox: TestMailbox): Promise<void> {
     const email = `bench-${runTag}@example.org`;
     const password = `pw-${randomBytes(12).toString('hex')}`;
     await this.call('POST', '/auth/register', { email, password, displayName: 'Bench owner' });
-    await this.call('POST', '/auth/confirm', { token: await mailbox.tokenFor(email) });
+    await this.call('POST', '/auth/confirm', {
+      token: TestMailbox.tokenIn(await mailbox.mailTo(email, 0, 30_000)),
+    });
     const login = await this.call<{ accessToken: string }>('POST', '/auth/login', { email, password });
     this.token = login.accessToken;
   }
@@ -1523,7 +1494,7 @@ async function main(): Promise<number> {
   const floor = plan.floor ? await runFloor() : null;
 
   const clients: BenchClient[] = [];
-  let mailbox: Mailbox | undefined;
+  let mailbox: TestMailbox | undefined;
   let releaseComponent: (() => Promise<void>) | undefined;
   const sizes: SizeResult[] = [];
   let many: ManyResult | null = null;
@@ -1547,7 +1518,7 @@ async function main(): Promise<number> {
     say('waiting for the XMPP component domain (held by any running test that connects a gateway)…');
     releaseComponent = await holdXmppComponentDomain();
     componentDomain = testEnv.xmpp().componentDomain.toLowerCase();
-    mailbox = await startMailbox();
+    mailbox = await TestMailbox.start();
     start = performance.now();
     parleyServices = await startParley(mailbox, path.join(args.out!, 'logs', runName), profileDir);
     for (const service of parleyServices)

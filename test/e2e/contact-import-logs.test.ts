@@ -20,8 +20,8 @@ import {
   waitFor,
   XmppTestClient,
   type XmppTestUser,
+  TestMailbox,
 } from '@parley/testing';
-import { TestMailbox } from '../../services/accounts/test/support/mailbox.js';
 import { setRosterItems, xmppGatewayEnv } from './support/contact-import.js';
 
 interface LoggedProcess {

@@ -22,8 +22,8 @@ import {
   waitFor,
   XmppTestClient,
   type XmppTestUser,
+  TestMailbox,
 } from '@parley/testing';
-import { TestMailbox } from '../../services/accounts/test/support/mailbox.js';
 import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
 import { loadServiceConfig as loadXmppGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
 import { newEmail, startStack, type Stack } from '../../services/api-gateway/test/support/stack.js';

@@ -9,3 +9,4 @@ export * from './services.js';
 export * from './xmpp-component.js';
 export * from './start-service.js';
 export * from './service-process.js';
+export * from './mailbox.js';

@@ -12,10 +12,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient } from '@parley/bus';
 import { accountsRpc, pingRpc } from '@parley/contracts';
-import { serviceTestEnv, testEnv, testSchema, startTestService, waitFor } from '@parley/testing';
+import { serviceTestEnv, testEnv, testSchema, startTestService, waitFor, TestMailbox } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
-import { TestMailbox } from './support/mailbox.js';
 
 const ROTATE_KEYS = fileURLToPath(new URL('../dist/rotate-keys.js', import.meta.url));
 const run = promisify(execFile);

@@ -6,8 +6,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TOKEN_CLAIMS } from '@parley/contracts';
-import { testEnv, testSchema } from '@parley/testing';
-import { TestMailbox } from '../../accounts/test/support/mailbox.js';
+import { testEnv, testSchema, TestMailbox } from '@parley/testing';
 import { createOwner, newEmail, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;

@@ -6,7 +6,7 @@
  * and SMTP listener.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestMailbox } from '../../accounts/test/support/mailbox.js';
+import { TestMailbox } from '@parley/testing';
 import { newEmail, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;

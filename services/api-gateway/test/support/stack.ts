@@ -6,8 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { serviceTestEnv, startTestService } from '@parley/testing';
-import { TestMailbox } from '../../../accounts/test/support/mailbox.js';
+import { serviceTestEnv, startTestService, TestMailbox } from '@parley/testing';
 import { AppModule as AccountsModule } from '../../../accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../../accounts/src/config.js';
 import { AppModule as ArchiveModule } from '../../../archive/src/app.module.js';

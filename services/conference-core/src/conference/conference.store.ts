@@ -36,6 +36,7 @@ import { enqueue, outboxInsert, type OutboxMessage } from '../outbox/outbox.rela
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
+import { isStrangerBy } from './known-senders.js';
 import {
   presenceKey,
   type ConferenceFacts,
@@ -202,12 +203,8 @@ export class ConferenceStore {
       participant_state: string | null;
     }>;
     if (!row) return { isStranger: true, ownerId: null, joinPolicy: null };
-    const isStranger =
-      row.conference_state !== 'active' ||
-      row.participant_state === null ||
-      row.participant_state === 'removed';
     return {
-      isStranger,
+      isStranger: isStrangerBy(row.conference_state, row.participant_state),
       ownerId: row.owner_id,
       joinPolicy: row.join_policy as ConferenceEntity['joinPolicy'],
     };

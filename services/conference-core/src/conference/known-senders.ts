@@ -40,11 +40,24 @@ export class KnownSenders {
   }
 }
 
-/** A stranger as ConferenceStore.standingOf says: no such conference, not running, or not (any more) a participant. */
+/**
+ * Whether a sender is a stranger to a conference: there is no such conference (`conferenceState`
+ * null), it is not running, or they are not (any more) a participant (`participantState`
+ * null/undefined or removed). The one rule behind ConferenceStore.standingOf and isStranger.
+ */
+export function isStrangerBy(
+  conferenceState: string | null,
+  participantState: string | null | undefined,
+): boolean {
+  return conferenceState !== 'active' || participantState == null || participantState === 'removed';
+}
+
+/** isStrangerBy on a loaded conference and roster. */
 export function isStranger(loaded: Loaded | null, network: Network, address: string): boolean {
-  if (!loaded || loaded.facts.state !== 'active') return true;
-  const participant = findParticipant(loaded.roster, network, address);
-  return !participant || participant.state === 'removed';
+  return isStrangerBy(
+    loaded?.facts.state ?? null,
+    loaded && findParticipant(loaded.roster, network, address)?.state,
+  );
 }
 
 function keyOf(network: Network, address: string): string {

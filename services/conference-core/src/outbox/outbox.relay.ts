@@ -22,7 +22,7 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
-import { insertRowsStatement, runTogether, type Statement } from '@parley/persistence';
+import { insertRowsStatement, type Statement } from '@parley/persistence';
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
@@ -70,10 +70,20 @@ export function outboxInsert(messages: OutboxMessage[]): Statement | null {
 
 /** Adds messages to the outbox inside the caller's transaction (see outboxInsert). */
 export async function enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
-  await runTogether(
-    manager,
-    [outboxInsert(messages)].filter((s) => s !== null),
-  );
+  const insert = outboxInsert(messages);
+  if (insert) await manager.query(insert.sql, insert.params);
+}
+
+/** `items` in groups of equal key, each group and the groups in first-seen order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()];
 }
 
 /** The relay's lock, per schema (one relay per conference-core database schema). */
@@ -261,15 +271,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         isValidated: true,
       });
     };
-    const lanes = new Map<string, OutboxRow[]>();
-    for (const row of rows) {
-      const key = `${row.stream}\n${(row.payload as { conferenceId?: string }).conferenceId ?? ''}`;
-      const group = lanes.get(key);
-      if (group) group.push(row);
-      else lanes.set(key, [row]);
-    }
+    const lanes = groupBy(
+      rows,
+      (row) => `${row.stream}\n${(row.payload as { conferenceId?: string }).conferenceId ?? ''}`,
+    );
     const results = await Promise.allSettled(
-      [...lanes.values()].map(async (group) => {
+      lanes.map(async (group) => {
         for (const row of group) await publish(row);
       }),
     );
@@ -281,14 +288,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async storedAlready(rows: OutboxRow[]): Promise<Set<string>> {
     const stored = new Set<string>();
     if (rows.length === 0) return stored;
-    const bySubject = new Map<string, OutboxRow[]>();
-    for (const row of rows) {
-      const key = `${row.stream}\n${row.subject}`;
-      const group = bySubject.get(key);
-      if (group) group.push(row);
-      else bySubject.set(key, [row]);
-    }
-    for (const group of bySubject.values()) {
+    for (const group of groupBy(rows, (row) => `${row.stream}\n${row.subject}`)) {
       const first = Math.min(...group.map((row) => row.attempted_at!.getTime()));
       const found = await this.bus.storedMsgIds(
         streamOf(group[0]!.stream).name,

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { waitFor } from '@parley/testing';
+import { waitFor } from './wait.js';
 
 export interface ReceivedMail {
   /** SMTP envelope recipients (RCPT TO), lower-cased. */
@@ -82,13 +82,19 @@ export class TestMailbox {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** The newest mail to `address` (received after `afterCount` mails in total), waiting for it. */
-  async mailTo(address: string, afterCount = 0): Promise<ReceivedMail> {
-    return waitFor(`a mail to ${address}`, () =>
-      this.mails
-        .slice(afterCount)
-        .filter((m) => m.to.includes(address.toLowerCase()))
-        .at(-1),
+  /**
+   * The newest mail to `address` (received after `afterCount` mails in total), waiting for it
+   * `timeoutMs` at the most.
+   */
+  async mailTo(address: string, afterCount = 0, timeoutMs?: number): Promise<ReceivedMail> {
+    return waitFor(
+      `a mail to ${address}`,
+      () =>
+        this.mails
+          .slice(afterCount)
+          .filter((m) => m.to.includes(address.toLowerCase()))
+          .at(-1),
+      timeoutMs,
     );
   }
 
