@@ -24,8 +24,8 @@ import {
 } from '@parley/testing';
 import {
   createOwner,
+  expectStatus,
   startStack,
-  type HttpAnswer,
   type Stack,
   type TestOwner,
 } from '../../services/api-gateway/test/support/stack.js';
@@ -75,22 +75,18 @@ describe('an owner imports their XMPP contacts and invites them', () => {
 
   const api = (who: TestOwner, method: string, path: string, body?: unknown) =>
     stack.request(method, `/api/v1${path}`, { token: who.token, ...(body === undefined ? {} : { body }) });
-  const ok = (answer: HttpAnswer, status: number) => {
-    expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-    return answer.body;
-  };
   const finished = (who: TestOwner, jobId: string) =>
     waitFor(
       `import ${jobId} to finish`,
       async () => {
-        const job = ok(await api(who, 'GET', `/imports/${jobId}`), 200);
+        const job = expectStatus(await api(who, 'GET', `/imports/${jobId}`), 200);
         return job.state === 'done' || job.state === 'failed' ? job : undefined;
       },
       30_000,
       100,
     );
   const contacts = async (query = '') =>
-    ok(await api(owner, 'GET', `/contacts${query}`), 200).items as Array<{
+    expectStatus(await api(owner, 'GET', `/contacts${query}`), 200).items as Array<{
       id: string;
       network: string;
       address: string;
@@ -112,7 +108,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     sender = await XmppTestClient.connect(realUsers[0]!, { resource: 'sender' });
     roster = initialRoster(realUsers);
     await setRosterItems(ownerClient, roster);
-    xmppAccountId = ok(
+    xmppAccountId = expectStatus(
       await api(owner, 'POST', '/im-accounts', {
         network: 'xmpp',
         address: ownerUser.jid,
@@ -130,7 +126,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
   });
 
   it('imports 50 contacts with names and groups while the owner’s own client stays online', async () => {
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
     expect(queued).toMatchObject({ imAccountId: xmppAccountId, network: 'xmpp', address: ownerUser.jid });
     expect(['queued', 'running', 'done']).toContain(queued.state);
     firstImportId = queued.id;
@@ -184,7 +180,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
   });
 
   it('follows a running import live from its start to its end', async () => {
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
     const feed = await readSse(`${stack.baseUrl}/api/v1/imports/${queued.id}/events`, owner.token);
     expect(feed.events.map((e) => e.event)).toEqual(['start', 'progress', 'end']);
     expect(feed.events.at(-1)!.data.job).toMatchObject({
@@ -204,7 +200,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     await removeRosterItem(ownerClient, dropped.jid);
     await setRosterItems(ownerClient, [{ ...renamed, name: 'Cousin Renamed' }, added]);
 
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${xmppAccountId}/imports`), 202);
     const job = await finished(owner, queued.id);
     expect(job).toMatchObject({
       state: 'done',
@@ -269,7 +265,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
 
   it('fails the job with "wrong password" when the stored password is wrong', async () => {
     const wrongUser = await createXmppUser('wrongpw');
-    const account = ok(
+    const account = expectStatus(
       await api(owner, 'POST', '/im-accounts', {
         network: 'xmpp',
         address: wrongUser.jid,
@@ -277,7 +273,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
       }),
       201,
     );
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
     const job = await finished(owner, queued.id);
     expect(job.state).toBe('failed');
     expect(job.failure.code).toBe('wrong-password');
@@ -288,7 +284,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
   it('fails the job with "server unreachable" when the account’s XMPP server cannot be reached', async () => {
     // The gateway reaches every account at the test Prosody; one on a domain Prosody does not serve
     // is answered with a stream error, which is also "server unreachable" to the owner.
-    const account = ok(
+    const account = expectStatus(
       await api(owner, 'POST', '/im-accounts', {
         network: 'xmpp',
         address: `nobody@unserved-${randomUUID().slice(0, 6)}.example`,
@@ -296,14 +292,14 @@ describe('an owner imports their XMPP contacts and invites them', () => {
       }),
       201,
     );
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
     const job = await finished(owner, queued.id);
     expect(job).toMatchObject({ state: 'failed', failure: { code: 'server-unreachable' } });
     expect(job.failure.message).toMatch(/^server unreachable/);
   });
 
   it('ends an IRC import with the clear result "not supported: IRC has no contact lists"', async () => {
-    const account = ok(
+    const account = expectStatus(
       await api(owner, 'POST', '/im-accounts', {
         network: 'irc',
         address: `importer@${testEnv.irc().host}`,
@@ -311,7 +307,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
       }),
       201,
     );
-    const queued = ok(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
+    const queued = expectStatus(await api(owner, 'POST', `/im-accounts/${account.id}/imports`), 202);
     const job = await finished(owner, queued.id);
     expect(job).toMatchObject({
       state: 'failed',
@@ -323,7 +319,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect((await api(otherOwner, 'GET', `/imports/${firstImportId}`)).status).toBe(404);
     expect((await api(otherOwner, 'GET', `/imports/${firstImportId}/events`)).status).toBe(404);
     expect((await api(otherOwner, 'POST', `/im-accounts/${xmppAccountId}/imports`)).status).toBe(404);
-    expect(ok(await api(otherOwner, 'GET', '/contacts'), 200).items).toEqual([]);
+    expect(expectStatus(await api(otherOwner, 'GET', '/contacts'), 200).items).toEqual([]);
     expect((await stack.request('GET', '/api/v1/contacts')).status).toBe(401);
     expect((await stack.request('POST', `/api/v1/im-accounts/${xmppAccountId}/imports`)).status).toBe(401);
   });
@@ -340,7 +336,7 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     ]);
     const team = await contacts('?group=Team');
     expect(team).toHaveLength(20);
-    const conference = ok(
+    const conference = expectStatus(
       await api(owner, 'POST', '/conferences', { name: 'Team import', subject: 'Hi' }),
       201,
     );
@@ -360,7 +356,10 @@ describe('an owner imports their XMPP contacts and invites them', () => {
         message: 'no saved contact with this id',
       },
     ]);
-    const participants = ok(await api(owner, 'GET', `/conferences/${conference.id}/participants`), 200).items;
+    const participants = expectStatus(
+      await api(owner, 'GET', `/conferences/${conference.id}/participants`),
+      200,
+    ).items;
     expect(participants).toHaveLength(20);
     expect(participants.map((p: { address: string }) => p.address).sort()).toEqual(
       team.map((c) => c.address).sort(),
@@ -368,17 +367,17 @@ describe('an owner imports their XMPP contacts and invites them', () => {
     expect(participants.every((p: { state: string }) => p.state === 'invited')).toBe(true);
 
     // Another owner cannot invite this owner's contacts.
-    const theirs = ok(
+    const theirs = expectStatus(
       await api(otherOwner, 'POST', '/conferences', { name: 'Not yours', subject: 'x' }),
       201,
     );
-    const refused = ok(
+    const refused = expectStatus(
       await api(otherOwner, 'POST', `/conferences/${theirs.id}/participants`, { contactIds: [team[0]!.id] }),
       200,
     );
     expect(refused).toMatchObject({ added: [], errors: [{ index: 0, code: 'not-found' }] });
 
-    ok(await api(owner, 'POST', `/conferences/${conference.id}/start`), 200);
+    expectStatus(await api(owner, 'POST', `/conferences/${conference.id}/start`), 200);
     // The component domain this file holds (set by holdXmppComponentDomain).
     const bot = `${conference.id}@${testEnv.xmpp().componentDomain}`;
     await Promise.all(
@@ -395,7 +394,10 @@ describe('an owner imports their XMPP contacts and invites them', () => {
   });
 
   it('rejects a body with both forms, or neither, naming the field', async () => {
-    const conference = ok(await api(owner, 'POST', '/conferences', { name: 'Bodies', subject: 'x' }), 201);
+    const conference = expectStatus(
+      await api(owner, 'POST', '/conferences', { name: 'Bodies', subject: 'x' }),
+      201,
+    );
     const both = await api(owner, 'POST', `/conferences/${conference.id}/participants`, {
       contactIds: [randomUUID()],
       participants: [{ network: 'xmpp', address: 'a@example.org' }],

@@ -30,8 +30,8 @@ import { loadServiceConfig as loadIrcGatewayConfig } from '../../services/gatewa
 import { botNick } from '../../services/gateway-irc/src/irc/bot-nick.js';
 import {
   createOwner,
+  expectStatus,
   startStack,
-  type HttpAnswer,
   type Stack,
   type TestOwner,
 } from '../../services/api-gateway/test/support/stack.js';
@@ -57,10 +57,6 @@ describe('deleting an owner', () => {
 
   const api = (who: TestOwner, method: string, path: string, body?: unknown) =>
     stack.request(method, `/api/v1${path}`, { token: who.token, ...(body === undefined ? {} : { body }) });
-  const ok = (answer: HttpAnswer, status: number) => {
-    expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-    return answer.body;
-  };
   const archived = async (conferenceId: string): Promise<number> => {
     const { rows } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${testSchema('archive')}".archive_event WHERE conference_id = $1`,
@@ -74,8 +70,11 @@ describe('deleting an owner', () => {
    * one message relayed and archived.
    */
   async function runningConference(who: TestOwner, name: string, withIrc = false): Promise<string> {
-    const id: string = ok(await api(who, 'POST', '/conferences', { name, subject: 'Deletion' }), 201).id;
-    ok(
+    const id: string = expectStatus(
+      await api(who, 'POST', '/conferences', { name, subject: 'Deletion' }),
+      201,
+    ).id;
+    expectStatus(
       await api(who, 'POST', `/conferences/${id}/participants`, {
         participants: [
           { network: 'xmpp', address: participant.jid },
@@ -84,7 +83,7 @@ describe('deleting an owner', () => {
       }),
       201,
     );
-    ok(await api(who, 'POST', `/conferences/${id}/start`), 200);
+    expectStatus(await api(who, 'POST', `/conferences/${id}/start`), 200);
     const bot = `${id}@${componentDomain}`;
     await client.waitForMessage(bot, /You are invited/, 15_000);
     await client.sendMessage(bot, '/join');
@@ -127,7 +126,7 @@ describe('deleting an owner', () => {
     other = await createOwner(stack, 'staying');
     running = await runningConference(owner, 'Going away', true);
     othersConference = await runningConference(other, 'Staying on');
-    draft = ok(await api(owner, 'POST', '/conferences', { name: 'Never started' }), 201).id;
+    draft = expectStatus(await api(owner, 'POST', '/conferences', { name: 'Never started' }), 201).id;
   }, 300_000);
 
   afterAll(async () => {
@@ -143,7 +142,7 @@ describe('deleting an owner', () => {
   it('closes the conferences: the bots say goodbye on XMPP and IRC, and the XMPP bot drops its subscription', async () => {
     const bot = `${running}@${componentDomain}`;
     const goodbye = 'The conference "Going away" was closed by its owner. Goodbye!';
-    ok(await api(owner, 'DELETE', '/me'), 204);
+    expectStatus(await api(owner, 'DELETE', '/me'), 204);
     await client.waitForMessage(bot, goodbye, 15_000);
     await ircParticipant.waitForMessage(botNick(running, IRC_NICK_LENGTH), goodbye, 15_000);
     await client.waitForStanza(
@@ -185,7 +184,9 @@ describe('deleting an owner', () => {
       ).status,
     ).toBe(401);
     // The other owner is untouched.
-    expect(ok(await api(other, 'GET', `/conferences/${othersConference}`), 200).state).toBe('active');
+    expect(expectStatus(await api(other, 'GET', `/conferences/${othersConference}`), 200).state).toBe(
+      'active',
+    );
   });
 
   it('deletes the archive of the owner’s conferences, and keeps it deleted', async () => {
@@ -201,7 +202,7 @@ describe('deleting an owner', () => {
     expect(await archived(running)).toBe(0);
     // The other owner's history is all there, over REST too.
     expect(await archived(othersConference)).toBeGreaterThanOrEqual(2);
-    const history = ok(await api(other, 'GET', `/conferences/${othersConference}/history`), 200);
+    const history = expectStatus(await api(other, 'GET', `/conferences/${othersConference}/history`), 200);
     expect(JSON.stringify(history)).toContain('a message in Staying on');
   });
 });

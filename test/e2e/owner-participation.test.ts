@@ -17,8 +17,8 @@ import {
 } from '@parley/testing';
 import {
   createOwner,
+  expectStatus,
   startStack,
-  type HttpAnswer,
   type Stack,
   type TestOwner,
 } from '../../services/api-gateway/test/support/stack.js';
@@ -35,10 +35,6 @@ describe('the owner’s contacts and the owner in their own conference', () => {
 
   const api = (method: string, path: string, body?: unknown) =>
     stack.request(method, `/api/v1${path}`, { token: owner.token, ...(body === undefined ? {} : { body }) });
-  const ok = (answer: HttpAnswer, status: number) => {
-    expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-    return answer.body;
-  };
   const botOf = (conferenceId: string) => `${conferenceId}@${testEnv.xmpp().componentDomain}`;
 
   beforeAll(async () => {
@@ -52,7 +48,7 @@ describe('the owner’s contacts and the owner in their own conference', () => {
     }
     // olga is the owner's own XMPP account; carl is in its roster, stan is not.
     await setRosterItems(clients.olga, [{ jid: users.carl.jid, name: 'Carl', groups: ['Friends'] }]);
-    xmppAccountId = ok(
+    xmppAccountId = expectStatus(
       await api('POST', '/im-accounts', {
         network: 'xmpp',
         address: users.olga.jid,
@@ -60,10 +56,11 @@ describe('the owner’s contacts and the owner in their own conference', () => {
       }),
       201,
     ).id;
-    const job = ok(await api('POST', `/im-accounts/${xmppAccountId}/imports`), 202);
+    const job = expectStatus(await api('POST', `/im-accounts/${xmppAccountId}/imports`), 202);
     await waitFor(
       'the contact import',
-      async () => (ok(await api('GET', `/imports/${job.id}`), 200).state === 'done' ? true : undefined),
+      async () =>
+        expectStatus(await api('GET', `/imports/${job.id}`), 200).state === 'done' ? true : undefined,
       30_000,
       100,
     );
@@ -77,11 +74,11 @@ describe('the owner’s contacts and the owner in their own conference', () => {
   });
 
   it('lets a contact of the owner /join an owner-contacts conference by themselves, and refuses a stranger', async () => {
-    const conference = ok(
+    const conference = expectStatus(
       await api('POST', '/conferences', { name: 'Friends only', joinPolicy: 'owner-contacts' }),
       201,
     );
-    ok(await api('POST', `/conferences/${conference.id}/start`), 200);
+    expectStatus(await api('POST', `/conferences/${conference.id}/start`), 200);
     const bot = botOf(conference.id);
     await clients.carl.sendMessage(bot, '/join');
     await clients.carl.waitForMessage(bot, /^You joined "Friends only"/);
@@ -90,7 +87,7 @@ describe('the owner’s contacts and the owner in their own conference', () => {
       bot,
       'Sorry, "Friends only" is a private conference: only invited participants can take part.',
     );
-    const { items } = ok(await api('GET', `/conferences/${conference.id}/participants`), 200);
+    const { items } = expectStatus(await api('GET', `/conferences/${conference.id}/participants`), 200);
     expect(items).toEqual([
       expect.objectContaining({
         address: users.carl.jid,
@@ -101,11 +98,11 @@ describe('the owner’s contacts and the owner in their own conference', () => {
   });
 
   it('makes the owner’s XMPP account a participant marked as the owner, who alone may /remove from the IM client', async () => {
-    const conference = ok(
+    const conference = expectStatus(
       await api('POST', '/conferences', { name: 'Hosted', ownerImAccountId: xmppAccountId }),
       201,
     );
-    ok(
+    expectStatus(
       await api('POST', `/conferences/${conference.id}/participants`, {
         participants: [
           { network: 'xmpp', address: users.ann.jid },
@@ -114,7 +111,7 @@ describe('the owner’s contacts and the owner in their own conference', () => {
       }),
       201,
     );
-    ok(await api('POST', `/conferences/${conference.id}/start`), 200);
+    expectStatus(await api('POST', `/conferences/${conference.id}/start`), 200);
     const bot = botOf(conference.id);
     // The owner's own client is asked to accept the bot and invited, like everyone else.
     await clients.olga.waitForStanza(
@@ -126,7 +123,7 @@ describe('the owner’s contacts and the owner in their own conference', () => {
       await clients[who].sendMessage(bot, '/join');
       await clients[who].waitForMessage(bot, /^You joined "Hosted"/);
     }
-    const { items } = ok(await api('GET', `/conferences/${conference.id}/participants`), 200);
+    const { items } = expectStatus(await api('GET', `/conferences/${conference.id}/participants`), 200);
     expect(items.find((p: { address: string }) => p.address === users.olga.jid)).toMatchObject({
       isOwner: true,
     });
@@ -139,7 +136,7 @@ describe('the owner’s contacts and the owner in their own conference', () => {
     await clients.olga.sendMessage(bot, `/remove ${users.ben.username}`);
     await clients.olga.waitForMessage(bot, `Removed ${users.ben.username} (xmpp).`);
     await clients.ben.waitForMessage(bot, 'You were removed from the conference "Hosted" by its owner.');
-    const after = ok(await api('GET', `/conferences/${conference.id}/participants`), 200);
+    const after = expectStatus(await api('GET', `/conferences/${conference.id}/participants`), 200);
     expect(after.items.find((p: { address: string }) => p.address === users.ben.jid)).toMatchObject({
       state: 'removed',
     });

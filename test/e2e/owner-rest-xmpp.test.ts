@@ -27,8 +27,8 @@ import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/
 import { loadServiceConfig as loadXmppGatewayConfig } from '../../services/gateway-xmpp/src/config.js';
 import {
   createOwner,
+  expectStatus,
   startStack,
-  type HttpAnswer,
   type Stack,
   type TestOwner,
 } from '../../services/api-gateway/test/support/stack.js';
@@ -61,12 +61,8 @@ describe('an owner runs an XMPP conference over the REST API', () => {
 
   const api = (method: string, path: string, body?: unknown) =>
     stack.request(method, `/api/v1${path}`, { token: owner.token, ...(body === undefined ? {} : { body }) });
-  const ok = (answer: HttpAnswer, status: number) => {
-    expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-    return answer.body;
-  };
   const restParticipants = async (): Promise<RestParticipant[]> =>
-    ok(await api('GET', `/conferences/${conferenceId}/participants`), 200).items;
+    expectStatus(await api('GET', `/conferences/${conferenceId}/participants`), 200).items;
   const restParticipant = async (who: Who) =>
     (await restParticipants()).find((p) => p.address === users[who].jid);
 
@@ -107,12 +103,15 @@ describe('an owner runs an XMPP conference over the REST API', () => {
 
   it('registers, confirms by mail and logs the owner in over REST', async () => {
     owner = await createOwner(stack, 'rest-owner');
-    const me = ok(await api('GET', '/me'), 200);
+    const me = expectStatus(await api('GET', '/me'), 200);
     expect(me).toMatchObject({ id: owner.id, email: owner.email, displayName: owner.displayName });
   });
 
   it('creates a conference and adds the three XMPP users over REST', async () => {
-    const created = ok(await api('POST', '/conferences', { name: 'Rest sync', subject: 'Planning' }), 201);
+    const created = expectStatus(
+      await api('POST', '/conferences', { name: 'Rest sync', subject: 'Planning' }),
+      201,
+    );
     expect(created).toMatchObject({
       ownerId: owner.id,
       state: 'draft',
@@ -122,7 +121,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
     conferenceId = created.id;
     bot = `${conferenceId}@${componentDomain}`;
 
-    const added = ok(
+    const added = expectStatus(
       await api('POST', `/conferences/${conferenceId}/participants`, {
         participants: (['alice', 'bob', 'carol'] as const).map((who) => ({
           network: 'xmpp',
@@ -142,7 +141,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
   });
 
   it('starts it over REST: each user gets the bot’s subscription request, then the invitation; they accept', async () => {
-    const started = ok(await api('POST', `/conferences/${conferenceId}/start`), 200);
+    const started = expectStatus(await api('POST', `/conferences/${conferenceId}/start`), 200);
     expect(started.state).toBe('active');
     const invitation =
       'You are invited to the conference "Rest sync" — Planning. Reply /join to join, /help for the commands.';
@@ -230,7 +229,7 @@ describe('an owner runs an XMPP conference over the REST API', () => {
   });
 
   it('closes over REST: the bot says goodbye and goes offline; a later message hears that it has ended', async () => {
-    const closed = ok(await api('POST', `/conferences/${conferenceId}/close`), 200);
+    const closed = expectStatus(await api('POST', `/conferences/${conferenceId}/close`), 200);
     expect(closed.state).toBe('terminated');
     const goodbye = 'The conference "Rest sync" was closed by its owner. Goodbye!';
     for (const who of PEOPLE) {
@@ -242,6 +241,6 @@ describe('an owner runs an XMPP conference over the REST API', () => {
     await botSays('alice', 'The conference "Rest sync" has ended.');
     for (const who of PEOPLE) expect(timesReceived(who, goodbye), who).toBe(1);
     expect(clients.bob.messagesFrom(bot).some((m) => m.includes('is anyone still here?'))).toBe(false);
-    expect(ok(await api('GET', `/conferences/${conferenceId}`), 200).state).toBe('terminated');
+    expect(expectStatus(await api('GET', `/conferences/${conferenceId}`), 200).state).toBe('terminated');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOwner, startStack, type HttpAnswer, type Stack, type TestOwner } from './support/stack.js';
+import { createOwner, expectStatus, startStack, type Stack, type TestOwner } from './support/stack.js';
 
 let stack: Stack;
 let owner: TestOwner;
@@ -23,13 +23,8 @@ afterAll(async () => {
 const api = (method: string, path: string, token: string, body?: unknown) =>
   stack.request(method, `/api/v1${path}`, { token, ...(body === undefined ? {} : { body }) });
 
-function expectOk(answer: HttpAnswer, status: number) {
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-}
-
 async function createConference(token: string, body: Record<string, unknown> = { name: 'Scratch' }) {
-  return expectOk(await api('POST', '/conferences', token, body), 201);
+  return expectStatus(await api('POST', '/conferences', token, body), 201);
 }
 
 describe('the owner’s conference flow', () => {
@@ -58,12 +53,12 @@ describe('the owner’s conference flow', () => {
     const other = await createConference(owner.token, { name: 'Other one' });
     expect(other).toMatchObject({ ttlSeconds: 7 * 24 * 3600, subject: '', state: 'draft' });
 
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200)).toEqual(created);
-    const list = expectOk(await api('GET', '/conferences', owner.token), 200);
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200)).toEqual(created);
+    const list = expectStatus(await api('GET', '/conferences', owner.token), 200);
     expect(list.items.map((c: { id: string }) => c.id)).toEqual([id, other.id]);
 
     // Patch: only the fields sent change.
-    const patched = expectOk(
+    const patched = expectStatus(
       await api('PATCH', `/conferences/${id}`, owner.token, { subject: 'daily', joinPolicy: 'open' }),
       200,
     );
@@ -73,7 +68,7 @@ describe('the owner’s conference flow', () => {
       joinPolicy: 'open',
       ttlSeconds: 3600,
     });
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200).subject).toBe('daily');
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200).subject).toBe('daily');
 
     // A mixed batch: the valid entries are added, each bad one is reported by index and field (200).
     const mixed = await api('POST', `/conferences/${id}/participants`, owner.token, {
@@ -124,52 +119,54 @@ describe('the owner’s conference flow', () => {
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ added: [], errors: [{ index: 0, code: 'conflict' }] });
 
-    const participants = expectOk(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
+    const participants = expectStatus(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
     expect(participants.items.map((p: { address: string; state: string }) => [p.address, p.state])).toEqual([
       ['alice@example.org', 'invited'],
       ['bob@irc.example.org', 'invited'],
       ['carol@example.org', 'invited'],
     ]);
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200).participantCount).toBe(3);
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200).participantCount).toBe(3);
 
     // Remove bob before the start: he stays listed as removed and no longer counts.
     const bobId: string = participants.items[1].id;
-    const removed = expectOk(
+    const removed = expectStatus(
       await api('DELETE', `/conferences/${id}/participants/${bobId}`, owner.token),
       200,
     );
     expect(removed).toMatchObject({ id: bobId, address: 'bob@irc.example.org', state: 'removed' });
-    const afterRemove = expectOk(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
+    const afterRemove = expectStatus(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
     expect(afterRemove.items.find((p: { id: string }) => p.id === bobId).state).toBe('removed');
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200).participantCount).toBe(2);
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200).participantCount).toBe(2);
 
     // Start: draft → active, once.
-    const started = expectOk(await api('POST', `/conferences/${id}/start`, owner.token), 200);
+    const started = expectStatus(await api('POST', `/conferences/${id}/start`, owner.token), 200);
     expect(started).toMatchObject({ id, state: 'active', startedAt: expect.any(String), terminatedAt: null });
     const startAgain = await api('POST', `/conferences/${id}/start`, owner.token);
     expect(startAgain.status).toBe(409);
     expect(startAgain.body).toMatchObject({ type: 'urn:parley:problem:conflict' });
     expect(startAgain.headers.get('content-type')).toContain('application/problem+json');
     expect(
-      expectOk(await api('GET', '/conferences', owner.token), 200).items.map(
+      expectStatus(await api('GET', '/conferences', owner.token), 200).items.map(
         (c: { state: string }) => c.state,
       ),
     ).toEqual(['active', 'draft']);
 
     // Clean drops the removed participant from the list.
-    expect(expectOk(await api('POST', `/conferences/${id}/participants/clean`, owner.token), 200)).toEqual({
+    expect(
+      expectStatus(await api('POST', `/conferences/${id}/participants/clean`, owner.token), 200),
+    ).toEqual({
       removed: 1,
     });
-    const cleaned = expectOk(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
+    const cleaned = expectStatus(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
     expect(cleaned.items.map((p: { address: string }) => p.address)).toEqual([
       'alice@example.org',
       'carol@example.org',
     ]);
 
     // Close: active → terminated, and then nothing changes any more.
-    const closed = expectOk(await api('POST', `/conferences/${id}/close`, owner.token), 200);
+    const closed = expectStatus(await api('POST', `/conferences/${id}/close`, owner.token), 200);
     expect(closed).toMatchObject({ state: 'terminated', terminatedAt: expect.any(String) });
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200).state).toBe('terminated');
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200).state).toBe('terminated');
     const refusals = [
       await api('POST', `/conferences/${id}/close`, owner.token),
       await api('PATCH', `/conferences/${id}`, owner.token, { name: 'Revived' }),
@@ -188,7 +185,7 @@ describe('owner scoping', () => {
     const mallory = await createOwner(stack, 'mallory');
     const conference = await createConference(owner.token, { name: 'Private' });
     const id: string = conference.id;
-    const added = expectOk(
+    const added = expectStatus(
       await api('POST', `/conferences/${id}/participants`, owner.token, {
         participants: [{ network: 'xmpp', address: 'erin@example.org' }],
       }),
@@ -220,15 +217,15 @@ describe('owner scoping', () => {
         detail: `conference ${id} not found`,
       });
     }
-    expect(expectOk(await api('GET', '/conferences', mallory.token), 200).items).toEqual([]);
+    expect(expectStatus(await api('GET', '/conferences', mallory.token), 200).items).toEqual([]);
 
     // The owner's conference is as it was.
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200)).toMatchObject({
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200)).toMatchObject({
       name: 'Private',
       state: 'draft',
       participantCount: 1,
     });
-    const list = expectOk(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
+    const list = expectStatus(await api('GET', `/conferences/${id}/participants`, owner.token), 200);
     expect(list.items.map((p: { address: string; state: string }) => [p.address, p.state])).toEqual([
       ['erin@example.org', 'invited'],
     ]);
@@ -237,7 +234,7 @@ describe('owner scoping', () => {
   it('lets only one of my own IM accounts represent me in a conference', async () => {
     const other = await createOwner(stack, 'other');
     const imAccount = async (token: string, address: string) =>
-      expectOk(
+      expectStatus(
         await api('POST', '/im-accounts', token, { network: 'xmpp', address, password: 'im-secret-1' }),
         201,
       ).id as string;
@@ -261,16 +258,18 @@ describe('owner scoping', () => {
     });
     expect(patchForeign.status).toBe(400);
     expect(patchForeign.body.field).toBe('ownerImAccountId');
-    expect(expectOk(await api('GET', `/conferences/${created.id}`, owner.token), 200).ownerImAccountId).toBe(
-      mine,
-    );
-    const dropped = expectOk(
+    expect(
+      expectStatus(await api('GET', `/conferences/${created.id}`, owner.token), 200).ownerImAccountId,
+    ).toBe(mine);
+    const dropped = expectStatus(
       await api('PATCH', `/conferences/${created.id}`, owner.token, { ownerImAccountId: null }),
       200,
     );
     expect(dropped.ownerImAccountId).toBeNull();
     expect(
-      expectOk(await api('GET', '/conferences', owner.token), 200).items.map((c: { name: string }) => c.name),
+      expectStatus(await api('GET', '/conferences', owner.token), 200).items.map(
+        (c: { name: string }) => c.name,
+      ),
     ).not.toContain('Borrowed');
   });
 
@@ -454,7 +453,7 @@ describe('malformed requests', () => {
   });
 
   it('changes nothing when a request is refused', async () => {
-    expect(expectOk(await api('GET', `/conferences/${id}`, owner.token), 200)).toMatchObject({
+    expect(expectStatus(await api('GET', `/conferences/${id}`, owner.token), 200)).toMatchObject({
       name: 'Strict',
       state: 'draft',
       participantCount: 0,

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { expect } from 'vitest';
 import { serviceTestEnv, startTestService, TestMailbox } from '@parley/testing';
 import { AppModule as AccountsModule } from '../../../accounts/src/app.module.js';
 import { loadServiceConfig as loadAccountsConfig } from '../../../accounts/src/config.js';
@@ -22,6 +23,13 @@ export interface HttpAnswer {
   headers: Headers;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
   body: any;
+}
+
+/** The answer's body, once its status is the one expected (the body is shown when it is not). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
+export function expectStatus(answer: HttpAnswer, status: number): any {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer.body;
 }
 
 export interface RequestOptions {
