@@ -20,6 +20,7 @@ import { z } from 'zod';
 import type { AuthenticatedOwner } from '../auth/access-token.verifier.js';
 import { CurrentOwner } from '../auth/current-owner.decorator.js';
 import { ApiController, Endpoint, ValidParam } from '../http/endpoint.decorators.js';
+import { startEventStream } from '../http/event-stream.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
@@ -113,14 +114,7 @@ export class ImportsController implements BeforeApplicationShutdown {
       throw error;
     }
 
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    const res = startEventStream(reply);
     let closed = false;
     const end = () => {
       if (closed) return;

@@ -13,6 +13,7 @@ import { CurrentOwner } from '../auth/current-owner.decorator.js';
 import { conferenceIdParam } from '../conferences/conference-http.schemas.js';
 import { CONFIG, type Config } from '../config.js';
 import { ApiController, Endpoint, ValidHeader, ValidParam } from '../http/endpoint.decorators.js';
+import { startEventStream } from '../http/event-stream.js';
 import { RpcGateway } from '../http/rpc-gateway.js';
 import { ConferenceFeed } from './conference-feed.js';
 import { liveFeedMetrics } from './live-feed.metrics.js';
@@ -63,15 +64,7 @@ export class LiveFeedController implements BeforeApplicationShutdown {
     }
 
     // From here on the answer is ours, written as the events come.
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // Proxies such as nginx would otherwise buffer the stream.
-      'x-accel-buffering': 'no',
-    });
+    const res = startEventStream(reply);
     let lastWrite = Date.now();
     const write = (chunk: string): Promise<void> => {
       lastWrite = Date.now();
