@@ -4,6 +4,7 @@
 //   npm run chaos -- --rounds 3        every fault three times
 //   npm run chaos -- --soak 10m        10 minutes of traffic without faults first, memory and
 //                                      handles of every service sampled every 15 s; then the faults
+//   npm run chaos -- --faults ngircd   only the faults whose name matches (a regular expression)
 // The figures (JSON) go to .chaos-report.json (or --report FILE). Build first (`npm run build`).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +16,7 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '1' },
     soak: { type: 'string' },
+    faults: { type: 'string' },
     report: { type: 'string', default: '.chaos-report.json' },
   },
 });
@@ -34,6 +36,7 @@ const env = {
   PARLEY_CHAOS_ROUNDS: String(rounds),
   PARLEY_CHAOS_SOAK_MS: String(values.soak ? duration(values.soak) : 0),
   PARLEY_CHAOS_REPORT: path.resolve(root, values.report),
+  ...(values.faults ? { PARLEY_CHAOS_FAULTS: values.faults } : {}),
 };
 const result = spawnSync(
   path.join(root, 'node_modules/.bin/vitest'),

@@ -16,7 +16,7 @@ import type { ServiceName } from '@parley/contracts';
 import { waitFor, xml, XmppTestClient, type XmppTestUser } from '@parley/testing';
 import {
   freePort,
-  portOpen,
+  waitForPort,
   repoRoot,
   spawnCollecting,
   startProsody,
@@ -237,18 +237,6 @@ export class ChaosServers {
     await stop(this.ngircd);
     await this.startNgircd();
   }
-}
-
-async function waitForPort(port: number, what: string, spawned: Spawned): Promise<void> {
-  await waitFor(
-    `${what} to listen on ${port}`,
-    async () => {
-      if (spawned.child.exitCode !== null) throw new Error(`${what} exited:\n${spawned.output()}`);
-      return portOpen(port);
-    },
-    20_000,
-    50,
-  );
 }
 
 /** Parley's services, one process each, on the chaos servers. */

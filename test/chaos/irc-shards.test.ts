@@ -260,9 +260,9 @@ describe('two gateway-irc processes, one killed with SIGKILL mid-traffic', () =>
       for (const who of ['alice', 'bob', 'carol'] as const) {
         const nick = conference.users[who].nick.toLowerCase();
         const expected = all.filter((e) => e.sender.address !== nick).map((e) => e.body);
-        // IRC acknowledges nothing: lines a killed process wrote just before the kill, whose PONG
-        // never came, are sent again by the survivor (docs/reliability.md, "Known windows"): an
-        // immediate repeat, counted apart.
+        // IRC acknowledges nothing: lines a killed process wrote in the millisecond or two before
+        // the kill, before it recorded that the server took them, are sent again by the survivor
+        // (docs/reliability.md, "Known windows"): an immediate repeat, counted apart.
         const once = () => relayed(conference, who).filter((body, i, heard) => body !== heard[i - 1]);
         await waitFor(
           `${who} of conference ${index} to have heard ${expected.length} messages`,
@@ -278,7 +278,7 @@ describe('two gateway-irc processes, one killed with SIGKILL mid-traffic', () =>
       }
     }
     console.log(
-      `repeats (the IRC window of a connection ending mid-delivery): ${duplicates.join(', ') || 'none'}`,
+      `repeats (the IRC window of a gateway killed mid-delivery): ${duplicates.join(', ') || 'none'}`,
     );
 
     // Bots online from start-up: the survivor stops (SIGTERM: its bots quit), a fresh process starts

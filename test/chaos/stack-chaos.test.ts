@@ -34,6 +34,8 @@ import {
 
 const ROUNDS = Number(process.env.PARLEY_CHAOS_ROUNDS ?? 1);
 const SOAK_MS = Number(process.env.PARLEY_CHAOS_SOAK_MS ?? 0);
+/** Only the faults whose name matches (e.g. `ngircd|gateway-irc`), to look at one closely. */
+const ONLY = new RegExp(process.env.PARLEY_CHAOS_FAULTS ?? '.', 'i');
 /** One message every TICK_MS, the participants taking turns. */
 const TICK_MS = 150;
 /** Messages sent in a phase before its fault, and after the recovery. */
@@ -274,7 +276,7 @@ describe('chaos: a cross-network conference through every fault', () => {
         phases.push({ name: 'soak', ms: 0, note: `${SOAK_MS / 60_000} min without faults` });
       }
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const [fault, run] of faults()) {
+        for (const [fault, run] of faults().filter(([name]) => ONLY.test(name))) {
           const name = ROUNDS > 1 ? `${fault} #${round}` : fault;
           phases.push({ name, ...(await runPhase(name, run)) });
         }
@@ -286,12 +288,12 @@ describe('chaos: a cross-network conference through every fault', () => {
       const total = figures.find((f) => f.phase === 'total')!;
       expect(archiveGaps, 'archive events missing (seq 1..last_seq)').toBe(0);
       expect(total.losses, 'accepted messages some recipient never heard').toBe(0);
-      // One known at-least-once window (docs/reliability.md): an IRC connection that ends (the server
-      // or the gateway goes away) after a delivery's lines were written and before its PONG; the
-      // delivery is sent again. Reported, and bounded by one per IRC participant; everywhere else a
-      // duplicate fails the suite.
+      // One known at-least-once window (docs/reliability.md): gateway-irc killed in the millisecond or
+      // two between writing a delivery and recording that the IRC server took it; the next process
+      // sends it again. Reported, and bounded by one per kill; everywhere else (an ngircd restart
+      // included) a duplicate fails the suite.
       for (const phase of figures.filter(isIrcWindow)) {
-        expect(phase.duplicates, `duplicates around ${phase.phase}`).toBeLessThanOrEqual(2);
+        expect(phase.duplicates, `duplicates around ${phase.phase}`).toBeLessThanOrEqual(1);
       }
       expect(total.duplicates - ircWindowDuplicates(figures), 'messages heard (or archived) twice').toBe(0);
       expect(total.outOfOrder, 'messages heard out of the conference order').toBe(0);
@@ -521,9 +523,9 @@ describe('chaos: a cross-network conference through every fault', () => {
   }
 });
 
-/** The faults that end IRC connections mid-delivery: the IRC server's restart, the IRC gateway's kill. */
+/** The fault that can end an IRC delivery between the server taking it and the gateway noting so. */
 function isIrcWindow(figures: PhaseFigures): boolean {
-  return /^(ngircd restart|kill -9 gateway-irc)/.test(figures.phase);
+  return /^kill -9 gateway-irc/.test(figures.phase);
 }
 
 function ircWindowDuplicates(figures: PhaseFigures[]): number {

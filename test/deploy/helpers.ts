@@ -3,6 +3,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@parley/testing';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -54,6 +55,19 @@ export function spawnCollecting(command: string, args: string[], options: SpawnO
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => output, exited };
+}
+
+/** Waits until a spawned server listens on `port`; fails at once, with its output, if it exited. */
+export async function waitForPort(port: number, what: string, spawned: Spawned): Promise<void> {
+  await waitFor(
+    `${what} to listen on ${port}`,
+    async () => {
+      if (spawned.child.exitCode !== null) throw new Error(`${what} exited:\n${spawned.output()}`);
+      return portOpen(port);
+    },
+    20_000,
+    50,
+  );
 }
 
 /** Stops a spawned process (SIGTERM, then SIGKILL if it lingers) and waits for it. */

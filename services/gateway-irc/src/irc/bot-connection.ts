@@ -5,6 +5,7 @@
  * resolves only once the server has processed it, and watches the presence of the nicks it
  * talks to (MONITOR where the server offers it, else ISON polling; AWAY from the server's replies).
  */
+import type { Socket } from 'node:net';
 import IRC from 'irc-framework';
 import type { PresenceShow } from '@parley/contracts';
 import { Reconnector, type BackoffOptions } from '@parley/gateway-kit';
@@ -50,6 +51,8 @@ const lower = (nick: string) => nick.toLowerCase();
 
 /** How long a flood-controlled server may take per queued command (ngircd's default penalty: 1 s). */
 const LINE_PACE_MS = 1_000;
+/** How long stop() waits for the server to close the connection after QUIT. */
+const QUIT_WAIT_MS = 2_000;
 
 /**
  * Servers (a dot in the name) and network services (NickServ, ChanServ, …) are not participants;
@@ -77,6 +80,10 @@ export class BotConnection {
   /** ISON batches in flight, answered in order. */
   private readonly isonBatches: string[][] = [];
   private readyWaiters: Array<() => void> = [];
+  /** The connection stop() is quitting: messages still arriving on it are relayed. */
+  private leaving: IRC.Client | undefined;
+  /** The current connection's socket (to write a say() at once). */
+  private socket: Socket | undefined;
 
   constructor(
     /** Who the bot is: a conference id, or the pool. */
@@ -143,14 +150,19 @@ export class BotConnection {
     this.client = undefined;
     this.lostConnection(new Error('bot stopped'));
     if (!client) return;
+    // The server handles a connection's lines in order: what it routed to the bot before it read the
+    // QUIT still arrives, ahead of the server closing the connection, and is relayed (its sender was
+    // told nothing went wrong); after the QUIT, senders get "No such nick".
+    this.leaving = client;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1_000);
+      const timer = setTimeout(resolve, QUIT_WAIT_MS);
       client.once('close', () => {
         clearTimeout(timer);
         resolve();
       });
       client.quit(message);
     });
+    this.leaving = undefined;
   }
 
   /**
@@ -177,8 +189,14 @@ export class BotConnection {
       }, timeoutMs);
       this.pending.set(token, { target: lower(nick), noSuchNick: false, commands, resolve, reject, timer });
     });
+    // One write for the lines and their PING: the server reads them together, so it cannot go
+    // down between processing the message and answering (a message delivered without its PONG is
+    // sent again: a duplicate, seen at ngircd restarts before this).
+    const socket = this.socket;
+    socket?.cork();
     for (const line of lines) client.say(nick, line);
     client.ping(token);
+    socket?.uncork();
     return result;
   }
 
@@ -222,6 +240,13 @@ export class BotConnection {
         this.nickAttempt++;
         client.changeNick(this.nickFor(this.nickAttempt, this.server.nickLength));
       };
+      // Nagle's algorithm held each line after the first until the server's delayed ACK (~40 ms):
+      // a PING 40 ms behind its message was a 40 ms wait per delivery, and a window for duplicates.
+      client.on('raw socket connected', (socket: Socket) => {
+        if (!current()) return;
+        socket.setNoDelay(true);
+        this.socket = socket;
+      });
       client.on('nick in use', nextNick);
       client.on('nick invalid', nextNick);
       client.on('registered', () => {
@@ -241,7 +266,8 @@ export class BotConnection {
       client.on(
         'message',
         (event: { type: string; nick: string; target: string; message: string; hostname?: string }) => {
-          if (!current() || (event.type !== 'privmsg' && event.type !== 'action')) return; // never answer a notice
+          const hears = current() || this.leaving === client;
+          if (!hears || (event.type !== 'privmsg' && event.type !== 'action')) return; // never answer a notice
           if (lower(event.target) !== lower(client.user.nick) || !isPerson(event.nick)) return;
           this.listener.privateMessage(event.nick, event.message, event.type === 'action');
         },
@@ -346,6 +372,7 @@ export class BotConnection {
 
   private lostConnection(error: Error): void {
     this.registered = false;
+    this.socket = undefined;
     this.isonBatches.length = 0;
     clearInterval(this.pollTimer);
     for (const say of this.pending.values()) {

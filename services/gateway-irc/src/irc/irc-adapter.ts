@@ -107,6 +107,8 @@ export class IrcAdapter implements NetworkAdapter {
     const bots = [...this.bots.values()];
     this.bots.clear();
     await Promise.all(bots.map((bot) => bot.stop('gateway stopping')));
+    // Pooled messages that came in before the QUITs are routed (and so published) before the exit.
+    await this.routing;
   }
 
   async deliver(delivery: ImDeliveryV1): Promise<void> {
