@@ -257,4 +257,50 @@ describe('conference-core over the real bus and database', () => {
     );
     expect(bodiesTo(await deliveries(), 'bob@example.org')).not.toContain('[dave (xmpp)] dave after removal');
   });
+
+  it('sees a removal committed while a message of the removed participant waited for the conference lock', async () => {
+    await rpc().call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId,
+      participants: [{ network: 'xmpp', address: 'erin@example.org' }],
+    });
+    await publish(inbound('erin@example.org', '/join'));
+    await publish(inbound('erin@example.org', 'erin is here'));
+    await waitFor('erin’s message to reach bob', async () =>
+      bodiesTo(await deliveries(), 'bob@example.org').includes('[erin (xmpp)] erin is here'),
+    );
+    // Another transaction holds the conference's lock while it removes erin (as every roster change
+    // does: the row locked, the participant changed, the conference row updated).
+    const dataSource = core.get(DataSource);
+    const other = dataSource.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query('SELECT 1 FROM conference WHERE id = $1 FOR UPDATE', [conferenceId]);
+      await other.query(
+        `UPDATE participant SET state = 'removed' WHERE conference_id = $1 AND address = 'erin@example.org'`,
+        [conferenceId],
+      );
+      await other.query('UPDATE conference SET updated_at = now() WHERE id = $1', [conferenceId]);
+      await publish(inbound('erin@example.org', 'erin while the lock is held'));
+      await waitFor('erin’s message to wait for the conference lock', async () => {
+        const [row] = (await dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%claimed_ids%'`,
+        )) as Array<{ n: number }>;
+        return row!.n > 0;
+      });
+      await other.commitTransaction();
+    } finally {
+      await other.release();
+    }
+    await waitFor('erin to be told she is no longer a participant', async () =>
+      bodiesTo(await deliveries(), 'erin@example.org').includes(
+        'Sorry, you are no longer a participant of "Core test".',
+      ),
+    );
+    expect(bodiesTo(await deliveries(), 'bob@example.org')).not.toContain(
+      '[erin (xmpp)] erin while the lock is held',
+    );
+  });
 });

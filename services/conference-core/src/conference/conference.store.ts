@@ -258,8 +258,12 @@ export class ConferenceStore {
   }
 
   /**
-   * The inbox claim of several event ids and loadLocked, the claim and the row lock in one round trip:
-   * the ids not handled before, and the conference when there is one and some id was fresh.
+   * The inbox claim of several event ids and loadLocked in one round trip: the ids not handled
+   * before, and the conference (row locked) with its roster when there is one and some id was fresh.
+   * The roster comes in the same statement, read in the statement's snapshot; that is the roster
+   * the lock protects unless another transaction changed the conference between the snapshot and
+   * the lock (every roster change updates the conference row, in record()): then the locked row is
+   * a newer version than the snapshot's (its xmin differs), and the roster is read again.
    */
   async claimAndLoadLocked(
     tx: Tx,
@@ -267,16 +271,27 @@ export class ConferenceStore {
     ids: string[],
     conferenceId: string,
   ): Promise<{ fresh: Set<string>; loaded: Loaded | null }> {
-    const [row] = (await tx.query(
-      `WITH claimed AS (${CLAIM_MESSAGES_SQL})
-       SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids, c.*
+    const rows = (await tx.query(
+      `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
+            locked AS (SELECT *, xmin::text AS locked_version FROM conference WHERE id = $3 FOR UPDATE)
+       SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids,
+              (SELECT xmin::text FROM conference WHERE id = $3) AS seen_version,
+              c.*, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
          FROM (VALUES (1)) AS one (x)
-         LEFT JOIN LATERAL (SELECT * FROM conference WHERE id = $3 FOR UPDATE) c ON true`,
+         LEFT JOIN locked c ON true
+         LEFT JOIN participant p ON p.conference_id = c.id
+         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
+        ORDER BY p.invited_at, p.address`,
       [consumer, ids, conferenceId],
     )) as Array<Record<string, unknown> & { claimed_ids: string[] }>;
-    const fresh = new Set(row!.claimed_ids);
-    if (fresh.size === 0 || row!.id === null) return { fresh, loaded: null };
-    return { fresh, loaded: await this.loadRoster(tx, conferenceFromRow(row!)) };
+    const first = rows[0]!;
+    const fresh = new Set(first.claimed_ids);
+    if (fresh.size === 0 || first.id === null) return { fresh, loaded: null };
+    const entity = conferenceFromRow(first);
+    if (first.seen_version !== first.locked_version)
+      return { fresh, loaded: await this.loadRoster(tx, entity) };
+    const participants = first.p_id === null ? [] : rows.map((r) => participantFromRow(r, 'p_'));
+    return { fresh, loaded: rosterOf(entity, participants, (r) => r.p_current_presence, rows) };
   }
 
   /** The roster and presence view of a conference whose row `tx` has locked. */
@@ -287,23 +302,12 @@ export class ConferenceStore {
         WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
       [entity.id],
     )) as Array<Record<string, unknown>>;
-    const rows = new Map<ParticipantFacts, ParticipantEntity>();
-    const presence = new Map<string, AggregatePresence>();
-    const roster = participantRows.map((r) => {
-      const participant = participantFromRow(r);
-      const facts = toFacts(participant);
-      rows.set(facts, participant);
-      if (r.current_presence) presence.set(presenceKey(participant), r.current_presence as AggregatePresence);
-      return facts;
-    });
-    const facts: ConferenceFacts = {
-      id: entity.id,
-      name: entity.name,
-      subject: entity.subject,
-      state: entity.state,
-      joinPolicy: entity.joinPolicy,
-    };
-    return { entity, facts, roster, rows, presence };
+    return rosterOf(
+      entity,
+      participantRows.map((r) => participantFromRow(r)),
+      (r) => r.current_presence,
+      participantRows,
+    );
   }
 
   /**
@@ -575,26 +579,75 @@ function conferenceFromRow(r: Record<string, unknown>): ConferenceEntity {
   });
 }
 
-/** A `participant` row as the entity. */
-function participantFromRow(r: Record<string, unknown>): ParticipantEntity {
+/** The `participant` columns, each as `p_<column>`, for a statement that also returns a conference. */
+const PARTICIPANT_COLUMNS = [
+  'id',
+  'conference_id',
+  'network',
+  'address',
+  'display_name',
+  'state',
+  'invited_by_id',
+  'invited_by_network',
+  'invited_by_address',
+  'invited_by_name',
+  'invited_at',
+  'joined_at',
+  'left_at',
+  'message_count',
+  'is_owner',
+  'updated_at',
+]
+  .map((column) => `p.${column} AS p_${column}`)
+  .join(', ');
+
+/** A `participant` row (its columns named `<prefix><column>`) as the entity. */
+function participantFromRow(row: Record<string, unknown>, prefix = ''): ParticipantEntity {
+  const r = (column: string) => row[prefix + column];
   return Object.assign(new ParticipantEntity(), {
-    id: r.id as string,
-    conferenceId: r.conference_id as string,
-    network: r.network as Network,
-    address: r.address as string,
-    displayName: r.display_name as string,
-    state: r.state as ParticipantEntity['state'],
-    invitedById: (r.invited_by_id as string | null) ?? null,
-    invitedByNetwork: (r.invited_by_network as Network | null) ?? null,
-    invitedByAddress: (r.invited_by_address as string | null) ?? null,
-    invitedByName: (r.invited_by_name as string | null) ?? null,
-    invitedAt: r.invited_at as Date,
-    joinedAt: (r.joined_at as Date | null) ?? null,
-    leftAt: (r.left_at as Date | null) ?? null,
-    messageCount: r.message_count as number,
-    isOwner: r.is_owner as boolean,
-    updatedAt: r.updated_at as Date,
+    id: r('id') as string,
+    conferenceId: r('conference_id') as string,
+    network: r('network') as Network,
+    address: r('address') as string,
+    displayName: r('display_name') as string,
+    state: r('state') as ParticipantEntity['state'],
+    invitedById: (r('invited_by_id') as string | null) ?? null,
+    invitedByNetwork: (r('invited_by_network') as Network | null) ?? null,
+    invitedByAddress: (r('invited_by_address') as string | null) ?? null,
+    invitedByName: (r('invited_by_name') as string | null) ?? null,
+    invitedAt: r('invited_at') as Date,
+    joinedAt: (r('joined_at') as Date | null) ?? null,
+    leftAt: (r('left_at') as Date | null) ?? null,
+    messageCount: r('message_count') as number,
+    isOwner: r('is_owner') as boolean,
+    updatedAt: r('updated_at') as Date,
   });
+}
+
+/** A locked conference with its participants (rows[i] is participants[i]'s row, for its presence). */
+function rosterOf(
+  entity: ConferenceEntity,
+  participants: ParticipantEntity[],
+  presenceIn: (row: Record<string, unknown>) => unknown,
+  rows: Array<Record<string, unknown>>,
+): Loaded {
+  const byFacts = new Map<ParticipantFacts, ParticipantEntity>();
+  const presence = new Map<string, AggregatePresence>();
+  const roster = participants.map((participant, i) => {
+    const facts = toFacts(participant);
+    byFacts.set(facts, participant);
+    const current = presenceIn(rows[i]!);
+    if (current) presence.set(presenceKey(participant), current as AggregatePresence);
+    return facts;
+  });
+  const facts: ConferenceFacts = {
+    id: entity.id,
+    name: entity.name,
+    subject: entity.subject,
+    state: entity.state,
+    joinPolicy: entity.joinPolicy,
+  };
+  return { entity, facts, roster, rows: byFacts, presence };
 }
 
 export function toFacts(row: ParticipantEntity): ParticipantFacts {
