@@ -17,8 +17,17 @@ import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcClient } from '@parley/bus';
-import { conferencesRpc, type ServiceName } from '@parley/contracts';
+import { Kvm } from '@nats-io/kv';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import {
+  conferencesRpc,
+  imDeliveryV2Schema,
+  kvBuckets,
+  streams,
+  subjects,
+  type ServiceName,
+} from '@parley/contracts';
+import { DeliveryProgressStore } from '@parley/gateway-kit';
 import { waitFor } from '@parley/testing';
 import { botNick } from '../../services/gateway-irc/src/irc/bot-nick.js';
 import {
@@ -424,21 +433,25 @@ describe('chaos: a cross-network conference through every fault', () => {
       }
     }
     /**
-     * A delivery the recipient's own XMPP server lost while it restarted: another participant on that
-     * server heard the message, and one fan-out reaches the server in one write on the component
-     * link, so the server had taken it — and lost it for this recipient (their session was closing).
-     * The recipient-side twin of lostByOwnServer; docs/reliability.md, "Known windows".
+     * A delivery the recipient's own XMPP server lost while it restarted: gateway-xmpp recorded the
+     * stanza as written to the server for this recipient (its delivery progress, ADR 0005), or
+     * another participant on that server heard the message (one fan-out reaches the server in one
+     * write on the component link) — so the server had it, and lost it for this recipient (their
+     * session was closing). The recipient-side twin of lostByOwnServer; docs/reliability.md,
+     * "Known windows".
      */
+    const written = await writtenToXmppServer(servers.natsUrl, conferenceId);
     const lostByRecipientServer = (text: string, p: (typeof participants)[number]) =>
       p.network === 'xmpp' &&
       /^Prosody restart/.test(phaseOf.get(text) ?? '') &&
-      participants.some(
-        (other) =>
-          other !== p &&
-          other.network === 'xmpp' &&
-          !text.startsWith(`chaos ${other.name} `) &&
-          heardBy(other).includes(text),
-      );
+      (written.get(text)?.has(p.address.toLowerCase()) ||
+        participants.some(
+          (other) =>
+            other !== p &&
+            other.network === 'xmpp' &&
+            !text.startsWith(`chaos ${other.name} `) &&
+            heardBy(other).includes(text),
+        ));
     for (const p of participants) {
       const heard = heardBy(p).filter((t) => !t.endsWith(' marker'));
       const counts = new Map<string, number>();
@@ -449,7 +462,11 @@ describe('chaos: a cross-network conference through every fault', () => {
         if (times === 0 && lostByRecipientServer(text, p)) {
           of(text).lostByServer++;
           incidents.push(
-            `lost by ${p.name}'s own server going down: "${text}" (seq ${seq}); another participant on it heard it`,
+            `lost by ${p.name}'s own server going down: "${text}" (seq ${seq}); ${
+              written.get(text)?.has(p.address.toLowerCase())
+                ? 'gateway-xmpp had written it to the server'
+                : 'another participant on it heard it'
+            }`,
           );
         } else if (times === 0) {
           of(text).losses++;
@@ -533,6 +550,42 @@ function isDuplicateWindow(figures: PhaseFigures): boolean {
 
 function duplicateWindowDuplicates(figures: PhaseFigures[]): number {
   return figures.filter(isDuplicateWindow).reduce((sum, f) => sum + f.duplicates, 0);
+}
+
+/**
+ * Per chat text, the XMPP recipients gateway-xmpp recorded as written to their server: the fan-outs
+ * of the conference in IM_OUTBOUND, and the recipients served in each (the delivery progress).
+ */
+async function writtenToXmppServer(natsUrl: string, conferenceId: string): Promise<Map<string, Set<string>>> {
+  const bus = await JetStreamBus.connect({ natsUrl, name: 'chaos-count' });
+  try {
+    const progress = new DeliveryProgressStore(
+      await new Kvm(bus.nc).open(kvBuckets.deliveryProgress()),
+      'xmpp',
+    );
+    const consumer = await bus.js.consumers.get(streams.imOutbound().name, {
+      filter_subjects: subjects.imOutbound('xmpp', conferenceId),
+    });
+    const { num_pending: pending } = await consumer.info();
+    const written = new Map<string, Set<string>>();
+    for (let read = 0; read < pending;) {
+      const batch = await consumer.fetch({ max_messages: Math.min(pending - read, 500), expires: 2_000 });
+      for await (const m of batch) {
+        read++;
+        const fanOut = imDeliveryV2Schema.parse(m.json());
+        const body = fanOut.body ?? '';
+        const text = body.startsWith('[') ? body.slice(body.indexOf('] ') + 2) : '';
+        if (!text.startsWith('chaos ')) continue;
+        const served = await progress.served(fanOut.deliveryId, fanOut.recipients.length);
+        const to = written.get(text) ?? new Set<string>();
+        for (const index of served) to.add(fanOut.recipients[index]!.toLowerCase());
+        written.set(text, to);
+      }
+    }
+    return written;
+  } finally {
+    await bus.close();
+  }
 }
 
 /** Per service: memory and handles at the first and last sample, and the most seen. */
