@@ -16,6 +16,7 @@ import type { ServiceName } from '@parley/contracts';
 import { waitFor, xml, XmppTestClient, type XmppTestUser } from '@parley/testing';
 import {
   freePort,
+  startNgircd,
   waitForPort,
   repoRoot,
   spawnCollecting,
@@ -201,36 +202,7 @@ export class ChaosServers {
 
   // ---- ngircd ----
   async startNgircd(): Promise<void> {
-    const config = path.join(this.dir, 'ngircd.conf');
-    mkdirSync(path.join(this.dir, 'ngircd.d'), { recursive: true });
-    writeFileSync(
-      config,
-      [
-        '[Global]',
-        '\tName = irc.localhost',
-        '\tInfo = Parley chaos IRC server',
-        '\tAdminInfo1 = Parley',
-        '\tAdminInfo2 = Parley chaos',
-        '\tAdminEMail = root@localhost',
-        '\tListen = 127.0.0.1',
-        `\tPorts = ${this.ports.irc}`,
-        '\tServerUID = nobody',
-        '\tServerGID = nogroup',
-        '[Limits]',
-        '\tMaxConnectionsIP = 0',
-        '\tMaxJoins = -1',
-        '\tMaxNickLength = 30',
-        '\tMaxPenaltyTime = 0',
-        '[Options]',
-        '\tPAM = no',
-        '\tIdent = no',
-        '\tDNS = no',
-        `\tIncludeDir = ${path.join(this.dir, 'ngircd.d')}`,
-        '',
-      ].join('\n'),
-    );
-    this.ngircd = spawnCollecting('ngircd', ['-n', '-f', config]);
-    await waitForPort(this.ports.irc, 'ngircd', this.ngircd);
+    this.ngircd = await startNgircd(path.join(this.dir, 'ngircd'), this.ports.irc);
   }
 
   async restartNgircd(): Promise<void> {

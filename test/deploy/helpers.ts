@@ -70,6 +70,25 @@ export async function waitForPort(port: number, what: string, spawned: Spawned):
   );
 }
 
+/**
+ * Starts an ngircd of its own on `port` with the test configuration (deploy/ngircd/ngircd.test.conf.in:
+ * no flood control, nicks up to 30), its state in `dir`; resolves once it listens.
+ */
+export async function startNgircd(dir: string, port: number): Promise<Spawned> {
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
+  const config = path.join(dir, 'ngircd.conf');
+  writeFileSync(
+    config,
+    readFileSync(path.join(repoRoot, 'deploy/ngircd/ngircd.test.conf.in'), 'utf8')
+      .replaceAll('@STATE@', dir)
+      .replaceAll('@IRC_PORT@', String(port)),
+  );
+  const server = spawnCollecting('ngircd', ['-n', '-f', config]);
+  await waitForPort(port, 'ngircd', server);
+  return server;
+}
+
 /** Stops a spawned process (SIGTERM, then SIGKILL if it lingers) and waits for it. */
 export async function stop(spawned: Spawned | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!spawned || spawned.child.exitCode !== null || spawned.child.signalCode !== null) return;

@@ -6,13 +6,13 @@
  * - the bot quits (SIGTERM, or its conference moving to another gateway process) while a participant
  *   is writing to it: every message is either relayed or refused to its sender ("No such nick").
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IrcTestClient, testEnv, waitFor } from '@parley/testing';
 import { BotConnection, type IrcServerOptions } from '../src/irc/bot-connection.js';
-import { freePort, spawnCollecting, stop, waitForPort, type Spawned } from '../../../test/deploy/helpers.js';
+import { freePort, startNgircd, stop, type Spawned } from '../../../test/deploy/helpers.js';
 
 const serverOptions = (port: number): IrcServerOptions => ({
   host: '127.0.0.1',
@@ -38,38 +38,11 @@ afterAll(async () => {
 async function ownNgircd(): Promise<{ port: number; server: Spawned }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bot-connection-'));
   const port = await freePort();
-  mkdirSync(dir, { recursive: true });
-  const config = path.join(dir, 'ngircd.conf');
-  writeFileSync(
-    config,
-    [
-      '[Global]',
-      '\tName = irc.localhost',
-      '\tInfo = Parley bot-connection test',
-      '\tAdminInfo1 = Parley',
-      '\tAdminInfo2 = Parley',
-      '\tAdminEMail = root@localhost',
-      '\tListen = 127.0.0.1',
-      `\tPorts = ${port}`,
-      '\tServerUID = nobody',
-      '\tServerGID = nogroup',
-      '[Limits]',
-      '\tMaxConnectionsIP = 0',
-      '\tMaxNickLength = 30',
-      '\tMaxPenaltyTime = 0',
-      '[Options]',
-      '\tPAM = no',
-      '\tIdent = no',
-      '\tDNS = no',
-      '',
-    ].join('\n'),
-  );
-  const server = spawnCollecting('ngircd', ['-n', '-f', config]);
+  const server = await startNgircd(dir, port);
   cleanups.push(async () => {
     await stop(server);
     rmSync(dir, { recursive: true, force: true });
   });
-  await waitForPort(port, 'ngircd', server);
   return { port, server };
 }
 
