@@ -52,11 +52,16 @@ export async function follow<T>(
   };
 }
 
-/** The chat text of a relayed message (`[alice (xmpp)] text` → `text`), or null for notices. */
-export function chatText(delivery: ImDeliveryV1): string | null {
-  if (delivery.kind !== 'message' || !delivery.body?.startsWith('[')) return null;
-  const text = delivery.body.slice(delivery.body.indexOf('] ') + 2);
+/** The chat text of a relayed message body (`[alice (xmpp)] chaos …` → `chaos …`), or null for notices. */
+export function chatOfBody(body: string | undefined): string | null {
+  if (!body?.startsWith('[')) return null;
+  const text = body.slice(body.indexOf('] ') + 2);
   return text.startsWith('chaos ') ? text : null;
+}
+
+/** The chat text of a relayed message (a delivery or a whole fan-out), or null for notices. */
+export function chatText(delivery: Pick<ImDeliveryV1, 'kind' | 'body'>): string | null {
+  return delivery.kind === 'message' ? chatOfBody(delivery.body) : null;
 }
 
 /** A started conference of XMPP participants, followed on both output streams. */

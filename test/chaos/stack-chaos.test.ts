@@ -40,6 +40,7 @@ import {
   type ChaosParticipant,
   type ProcessSample,
 } from './chaos-stack.js';
+import { chatOfBody, chatText } from './relay-harness.js';
 
 const ROUNDS = Number(process.env.PARLEY_CHAOS_ROUNDS ?? 1);
 const SOAK_MS = Number(process.env.PARLEY_CHAOS_SOAK_MS ?? 0);
@@ -331,14 +332,10 @@ describe('chaos: a cross-network conference through every fault', () => {
           WHERE conference_id = $1 AND type = 'message-accepted' AND body LIKE 'chaos %' ORDER BY seq`,
         [conferenceId],
       );
-    const chatOf = (heard: string) => {
-      const text = heard.slice(heard.indexOf('] ') + 2);
-      return heard.startsWith('[') && text.startsWith('chaos ') ? text : null;
-    };
     const heardBy = (p: ChaosParticipant) =>
       p
         .heard()
-        .map(chatOf)
+        .map(chatOfBody)
         .filter((t): t is string => t !== null);
     // Every accepted message reaches every other participant, or 3 minutes pass (then: losses).
     await waitFor(
@@ -573,9 +570,8 @@ async function writtenToXmppServer(natsUrl: string, conferenceId: string): Promi
       for await (const m of batch) {
         read++;
         const fanOut = imDeliveryV2Schema.parse(m.json());
-        const body = fanOut.body ?? '';
-        const text = body.startsWith('[') ? body.slice(body.indexOf('] ') + 2) : '';
-        if (!text.startsWith('chaos ')) continue;
+        const text = chatText(fanOut);
+        if (text === null) continue;
         const served = await progress.served(fanOut.deliveryId, fanOut.recipients.length);
         const to = written.get(text) ?? new Set<string>();
         for (const index of served) to.add(fanOut.recipients[index]!.toLowerCase());

@@ -290,8 +290,7 @@ export class ConferenceStore {
     const entity = conferenceFromRow(first);
     if (first.seen_version !== first.locked_version)
       return { fresh, loaded: await this.loadRoster(tx, entity) };
-    const participants = first.p_id === null ? [] : rows.map((r) => participantFromRow(r, 'p_'));
-    return { fresh, loaded: rosterOf(entity, participants, (r) => r.p_current_presence, rows) };
+    return { fresh, loaded: rosterOf(entity, first.p_id === null ? [] : rows, 'p_') };
   }
 
   /** The roster and presence view of a conference whose row `tx` has locked. */
@@ -302,12 +301,7 @@ export class ConferenceStore {
         WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
       [entity.id],
     )) as Array<Record<string, unknown>>;
-    return rosterOf(
-      entity,
-      participantRows.map((r) => participantFromRow(r)),
-      (r) => r.current_presence,
-      participantRows,
-    );
+    return rosterOf(entity, participantRows);
   }
 
   /**
@@ -624,20 +618,19 @@ function participantFromRow(row: Record<string, unknown>, prefix = ''): Particip
   });
 }
 
-/** A locked conference with its participants (rows[i] is participants[i]'s row, for its presence). */
-function rosterOf(
-  entity: ConferenceEntity,
-  participants: ParticipantEntity[],
-  presenceIn: (row: Record<string, unknown>) => unknown,
-  rows: Array<Record<string, unknown>>,
-): Loaded {
+/**
+ * A locked conference with its participants, from their rows (columns named `<prefix><column>`,
+ * with the presence view's `<prefix>current_presence`).
+ */
+function rosterOf(entity: ConferenceEntity, rows: Array<Record<string, unknown>>, prefix = ''): Loaded {
   const byFacts = new Map<ParticipantFacts, ParticipantEntity>();
   const presence = new Map<string, AggregatePresence>();
-  const roster = participants.map((participant, i) => {
+  const roster = rows.map((row) => {
+    const participant = participantFromRow(row, prefix);
     const facts = toFacts(participant);
     byFacts.set(facts, participant);
-    const current = presenceIn(rows[i]!);
-    if (current) presence.set(presenceKey(participant), current as AggregatePresence);
+    const current = row[`${prefix}current_presence`] as AggregatePresence | null;
+    if (current) presence.set(presenceKey(participant), current);
     return facts;
   });
   const facts: ConferenceFacts = {
