@@ -4,7 +4,8 @@
  * where they agree. Every entry expires LEASE_TTL_MS after it was last written (the bucket's age
  * limit; nats-server 2.9 has no per-key TTL):
  * - `<network>.m.<holder>`: a live process, written every RENEW_MS; the processes count each other
- *   by these and each keeps ceil(partitions / processes);
+ *   by these (a watch, not a listing every round: that cost an idle process more CPU than its
+ *   renewals) and each keeps ceil(partitions / processes);
  * - `<network>.p.<partition>`: who holds a partition. Taken with `create` (fails while another
  *   holds it), renewed with `update` on the revision last written (fails once it was lost), given
  *   back with a delete on that revision — only after the holder stopped consuming it.
@@ -50,6 +51,9 @@ export class PartitionLeases {
   private readonly held = new Map<number, { revision: number; validUntil: number }>();
   /** This process in the bucket: `<host>.<pid>.<random>` (a key token: no dots inside the parts). */
   readonly holder = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  /** The other processes' member entries: holder → when the watch last delivered one (local time). */
+  private readonly seen = new Map<string, number>();
+  private watcher: Awaited<ReturnType<KV['watch']>> | null = null;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | null = null;
   private stopped = false;
@@ -83,6 +87,7 @@ export class PartitionLeases {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.watcher?.stop();
     await this.round;
     await Promise.all(this.partitions.map((partition) => this.release(partition)));
     await this.kv.delete(this.memberKey(this.holder)).catch(() => undefined);
@@ -107,11 +112,9 @@ export class PartitionLeases {
   }
 
   private async rebalanceOnce(): Promise<void> {
-    await this.renew();
-    await this.kv.put(this.memberKey(this.holder), String(Date.now()));
-    let members = 0;
-    for await (const key of await this.kv.keys(`${this.network}.m.>`)) if (key) members++;
-    const share = Math.ceil(this.all.length / Math.max(members, 1));
+    await Promise.all([this.renew(), this.kv.put(this.memberKey(this.holder), String(Date.now()))]);
+    if (!this.watcher) await this.watchMembers();
+    const share = Math.ceil(this.all.length / this.members());
     // More than my share (a process joined): give the highest ones back.
     for (const partition of this.partitions.slice(share).reverse()) {
       if (this.stopped) return;
@@ -138,32 +141,66 @@ export class PartitionLeases {
     }
   }
 
+  /** Counts the live processes as the members' entries come in; a new watch after one ended. */
+  private async watchMembers(): Promise<void> {
+    const prefix = this.memberKey('');
+    const watcher = await this.kv.watch({ key: `${prefix}>` });
+    this.watcher = watcher;
+    void (async () => {
+      try {
+        for await (const entry of watcher) {
+          const holder = entry.key.slice(prefix.length);
+          if (entry.operation === 'PUT') this.seen.set(holder, Date.now());
+          else this.seen.delete(holder);
+        }
+      } catch (error) {
+        logger().warn({ err: error }, 'the watch of gateway processes ended; starting another');
+      } finally {
+        if (this.watcher === watcher) this.watcher = null;
+      }
+    })();
+  }
+
+  /** This process and the others whose entry was written within LEASE_TTL_MS (as far as seen). */
+  private members(): number {
+    const now = Date.now();
+    let members = 1;
+    for (const [holder, at] of this.seen) {
+      if (holder === this.holder) continue;
+      if (now - at > LEASE_TTL_MS) this.seen.delete(holder);
+      else members++;
+    }
+    return members;
+  }
+
   /**
-   * Renews every lease held. One taken by another process (the revision moved on), or not renewed
-   * in time, is dropped; a renewal that failed otherwise (NATS away for a moment) is tried again on
-   * the next round while the lease is still surely held.
+   * Renews every lease held, all at once (one write to NATS). One taken by another process (the
+   * revision moved on), or not renewed in time, is dropped; a renewal that failed otherwise (NATS
+   * away for a moment) is tried again on the next round while the lease is still surely held.
    */
   private async renew(): Promise<void> {
-    for (const partition of this.partitions) {
-      const lease = this.held.get(partition)!;
-      const sentAt = Date.now();
-      try {
-        if (sentAt >= lease.validUntil) throw new Error('not renewed in time');
-        lease.revision = await this.kv.update(this.leaseKey(partition), this.holder, lease.revision);
-        lease.validUntil = sentAt + LEASE_TTL_MS - SAFETY_MS;
-      } catch (error) {
-        if (!isTaken(error) && Date.now() < lease.validUntil) {
-          logger().warn({ err: error, partition }, 'could not renew an outbound partition; trying again');
-          continue;
-        }
-        logger().warn({ err: error, partition }, 'lost an outbound partition; stopping its consumer');
-        this.held.delete(partition);
-        await this.hooks
-          .released(partition)
-          .catch((e: unknown) =>
-            logger().error({ err: e, partition }, 'could not stop consuming a lost partition'),
-          );
+    await Promise.all(this.partitions.map((partition) => this.renewOne(partition)));
+  }
+
+  private async renewOne(partition: number): Promise<void> {
+    const lease = this.held.get(partition)!;
+    const sentAt = Date.now();
+    try {
+      if (sentAt >= lease.validUntil) throw new Error('not renewed in time');
+      lease.revision = await this.kv.update(this.leaseKey(partition), this.holder, lease.revision);
+      lease.validUntil = sentAt + LEASE_TTL_MS - SAFETY_MS;
+    } catch (error) {
+      if (!isTaken(error) && Date.now() < lease.validUntil) {
+        logger().warn({ err: error, partition }, 'could not renew an outbound partition; trying again');
+        return;
       }
+      logger().warn({ err: error, partition }, 'lost an outbound partition; stopping its consumer');
+      this.held.delete(partition);
+      await this.hooks
+        .released(partition)
+        .catch((e: unknown) =>
+          logger().error({ err: e, partition }, 'could not stop consuming a lost partition'),
+        );
     }
   }
 

@@ -231,6 +231,32 @@ describe('conference-core over the real bus and database', () => {
     });
   });
 
+  it('answers a departed participant the owner cleaned from the list as a stranger', async () => {
+    await rpc().call(conferencesRpc.addParticipants, {
+      ownerId,
+      conferenceId,
+      participants: [{ network: 'xmpp', address: 'frank@example.org' }],
+    });
+    await publish(inbound('frank@example.org', '/join'));
+    await publish(inbound('frank@example.org', '/exit'));
+    await waitFor('frank to have left', async () =>
+      bodiesTo(await deliveries(), 'frank@example.org').some((b) => b?.startsWith('You left')),
+    );
+    // frank's /exit was the last message decided: the roster conference-core remembers has him, as
+    // having left. The owner's clean deletes him.
+    expect(await rpc().call(conferencesRpc.cleanParticipants, { ownerId, conferenceId })).toEqual({
+      removed: 1,
+    });
+    await publish(inbound('frank@example.org', '/join'));
+    await waitFor('frank to be answered', async () =>
+      bodiesTo(await deliveries(), 'frank@example.org').includes(
+        'Sorry, "Core test" is a private conference: only invited participants can take part.',
+      ),
+    );
+    const { participants } = await rpc().call(conferencesRpc.listParticipants, { ownerId, conferenceId });
+    expect(participants.map((p) => p.address)).not.toContain('frank@example.org');
+  });
+
   it('refuses a participant who was removed by the owner after they last spoke, and relays nothing of theirs', async () => {
     await rpc().call(conferencesRpc.addParticipants, {
       ownerId,
@@ -270,7 +296,8 @@ describe('conference-core over the real bus and database', () => {
       bodiesTo(await deliveries(), 'bob@example.org').includes('[erin (xmpp)] erin is here'),
     );
     // Another transaction holds the conference's lock while it removes erin (as every roster change
-    // does: the row locked, the participant changed, the conference row updated).
+    // does: the row locked, the participant changed, the conference row updated with a new roster
+    // version).
     const dataSource = core.get(DataSource);
     const other = dataSource.createQueryRunner();
     await other.connect();
@@ -281,7 +308,10 @@ describe('conference-core over the real bus and database', () => {
         `UPDATE participant SET state = 'removed' WHERE conference_id = $1 AND address = 'erin@example.org'`,
         [conferenceId],
       );
-      await other.query('UPDATE conference SET updated_at = now() WHERE id = $1', [conferenceId]);
+      await other.query(
+        'UPDATE conference SET updated_at = now(), roster_version = roster_version + 1 WHERE id = $1',
+        [conferenceId],
+      );
       await publish(inbound('erin@example.org', 'erin while the lock is held'));
       await waitFor('erin’s message to wait for the conference lock', async () => {
         const [row] = (await dataSource.query(

@@ -36,6 +36,13 @@ export class ConferenceEntity {
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   lastSeq!: number;
 
+  /**
+   * Bumped by every change of a participant or of their presence (ConferenceStore): a roster this
+   * process remembers at the version the locked row still has is not read again (roster-cache.ts).
+   */
+  @Column({ type: 'bigint', transformer: bigintAsNumber, default: 0 })
+  rosterVersion!: number;
+
   @Column({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -36,7 +36,7 @@ import { enqueue, outboxInsert, type OutboxMessage } from '../outbox/outbox.rela
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
-import { isStrangerBy } from './known-senders.js';
+import { isStrangerBy, sortRoster, type CachedRoster } from './roster-cache.js';
 import {
   presenceKey,
   type ConferenceFacts,
@@ -232,6 +232,7 @@ export class ConferenceStore {
 
   /** Deletes those who left or were removed; the invitation tree keeps the inviter's name. */
   async deleteDeparted(tx: Tx, conferenceId: string): Promise<number> {
+    await this.bumpRosterVersions(tx, [conferenceId]);
     const gone = (await tx.query(
       `DELETE FROM participant WHERE conference_id = $1 AND state IN ('left', 'removed') RETURNING id`,
       [conferenceId],
@@ -260,16 +261,20 @@ export class ConferenceStore {
   /**
    * The inbox claim of several event ids and loadLocked in one round trip: the ids not handled
    * before, and the conference (row locked) with its roster when there is one and some id was fresh.
-   * The roster comes in the same statement, read in the statement's snapshot; that is the roster
-   * the lock protects unless another transaction changed the conference between the snapshot and
-   * the lock (every roster change updates the conference row, in record()): then the locked row is
-   * a newer version than the snapshot's (its xmin differs), and the roster is read again.
+   * - `cached`: the roster this process remembers (roster-cache.ts). When the locked row has its
+   *   version, the statement reads no participant and the remembered roster is the one the lock
+   *   protects.
+   * - Otherwise the roster comes in the same statement, read in the statement's snapshot; that is
+   *   the roster the lock protects unless another transaction changed the conference between the
+   *   snapshot and the lock (every roster change updates the conference row): then the locked row
+   *   is a newer version than the snapshot's (its xmin differs), and the roster is read again.
    */
   async claimAndLoadLocked(
     tx: Tx,
     consumer: string,
     ids: string[],
     conferenceId: string,
+    cached?: CachedRoster,
   ): Promise<{ fresh: Set<string>; loaded: Loaded | null }> {
     const rows = (await tx.query(
       `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
@@ -279,15 +284,19 @@ export class ConferenceStore {
               c.*, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
          FROM (VALUES (1)) AS one (x)
          LEFT JOIN locked c ON true
-         LEFT JOIN participant p ON p.conference_id = c.id
-         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
-        ORDER BY p.invited_at, p.address`,
-      [consumer, ids, conferenceId],
+         LEFT JOIN participant p
+           ON p.conference_id = (CASE WHEN c.roster_version IS DISTINCT FROM $4::bigint THEN c.id END)
+         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address`,
+      [consumer, ids, conferenceId, cached?.version ?? null],
     )) as Array<Record<string, unknown> & { claimed_ids: string[] }>;
     const first = rows[0]!;
     const fresh = new Set(first.claimed_ids);
     if (fresh.size === 0 || first.id === null) return { fresh, loaded: null };
     const entity = conferenceFromRow(first);
+    if (cached && entity.rosterVersion === cached.version) {
+      const { roster, rows: byFacts, presence } = cached;
+      return { fresh, loaded: { entity, facts: factsOf(entity), roster, rows: byFacts, presence } };
+    }
     if (first.seen_version !== first.locked_version)
       return { fresh, loaded: await this.loadRoster(tx, entity) };
     return { fresh, loaded: rosterOf(entity, first.p_id === null ? [] : rows, 'p_') };
@@ -298,7 +307,7 @@ export class ConferenceStore {
     const participantRows = (await tx.query(
       `SELECT p.*, v.presence AS current_presence FROM participant p
          LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address
-        WHERE p.conference_id = $1 ORDER BY p.invited_at, p.address`,
+        WHERE p.conference_id = $1`,
       [entity.id],
     )) as Array<Record<string, unknown>>;
     return rosterOf(entity, participantRows);
@@ -361,10 +370,11 @@ export class ConferenceStore {
       entity.state = facts.state;
       entity.updatedAt = now;
       entity.idleDeadline = idleDeadlineOf(loaded, now, isActivity);
+      entity.rosterVersion += 1; // participants were saved above (a message counts for its sender)
       writes.push({
         sql: `UPDATE conference SET name = $2, subject = $3, ttl_seconds = $4, join_policy = $5,
            owner_im_account_id = $6, state = $7, last_seq = $8, updated_at = $9, started_at = $10,
-           terminated_at = $11, terminated_reason = $12, idle_deadline = $13
+           terminated_at = $11, terminated_reason = $12, idle_deadline = $13, roster_version = $14
          WHERE id = $1`,
         params: [
           entity.id,
@@ -380,6 +390,7 @@ export class ConferenceStore {
           entity.terminatedAt,
           entity.terminatedReason,
           entity.idleDeadline,
+          entity.rosterVersion,
         ],
       });
     }
@@ -469,6 +480,18 @@ export class ConferenceStore {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * Marks the rosters of conferences (rows locked by `tx`) as changed by something record() does not
+   * write — a participant's presence, departed participants deleted — so no process takes a
+   * roster it remembers for theirs (roster-cache.ts).
+   */
+  async bumpRosterVersions(tx: Tx, conferenceIds: string[]): Promise<void> {
+    if (conferenceIds.length === 0) return;
+    await tx.query('UPDATE conference SET roster_version = roster_version + 1 WHERE id = ANY($1::text[])', [
+      conferenceIds,
+    ]);
+  }
+
   /** Stores a presence change unless a newer one is recorded; true when it was applied. */
   async recordPresence(tx: Tx, event: PresenceChangedV1, address: string): Promise<boolean> {
     const applied = (await tx.query(
@@ -501,6 +524,19 @@ export class ConferenceStore {
             AND c.state IN ('draft', 'active') AND p.state NOT IN ('left', 'removed'))`,
       [presenceBefore],
     );
+    if (presence > 0) {
+      // A running conference whose departed participant's view went: rosters remembered with it are stale.
+      await this.dataSource.query(
+        `WITH stale AS (
+           SELECT c.id FROM conference c
+            WHERE c.state = 'active' AND EXISTS (
+              SELECT 1 FROM participant p
+               WHERE p.conference_id = c.id AND p.state IN ('left', 'removed') AND NOT EXISTS (
+                 SELECT 1 FROM identity_presence v WHERE v.network = p.network AND v.address = p.address))
+            ORDER BY c.id FOR UPDATE OF c)
+         UPDATE conference SET roster_version = roster_version + 1 FROM stale WHERE conference.id = stale.id`,
+      );
+    }
     return { queued, presence };
   }
 
@@ -570,6 +606,7 @@ function conferenceFromRow(r: Record<string, unknown>): ConferenceEntity {
     terminatedAt: (r.terminated_at as Date | null) ?? null,
     terminatedReason: (r.terminated_reason as ConferenceEntity['terminatedReason']) ?? null,
     idleDeadline: (r.idle_deadline as Date | null) ?? null,
+    rosterVersion: Number(r.roster_version),
   });
 }
 
@@ -633,14 +670,18 @@ function rosterOf(entity: ConferenceEntity, rows: Array<Record<string, unknown>>
     if (current) presence.set(presenceKey(participant), current);
     return facts;
   });
-  const facts: ConferenceFacts = {
+  sortRoster(roster, byFacts);
+  return { entity, facts: factsOf(entity), roster, rows: byFacts, presence };
+}
+
+function factsOf(entity: ConferenceEntity): ConferenceFacts {
+  return {
     id: entity.id,
     name: entity.name,
     subject: entity.subject,
     state: entity.state,
     joinPolicy: entity.joinPolicy,
   };
-  return { entity, facts, roster, rows: byFacts, presence };
 }
 
 export function toFacts(row: ParticipantEntity): ParticipantFacts {

@@ -32,7 +32,7 @@ import {
   type InvitationPolicy,
 } from './conference-rules.js';
 import { ConferenceStore } from './conference.store.js';
-import { KnownSenders, isStranger } from './known-senders.js';
+import { RosterCache, isStranger } from './roster-cache.js';
 import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 import { ReplyBudget } from './reply-budget.js';
 
@@ -41,7 +41,7 @@ interface Prepared {
   event: ImInboundV1;
   lookups: CommandLookups;
   isOwnerContact: boolean;
-  /** Taken for a participant from the conference's last loaded roster (KnownSenders), not read. */
+  /** Taken for a participant from the conference's last committed roster (RosterCache), not read. */
   fromKnown?: boolean;
 }
 
@@ -54,7 +54,7 @@ const ARCHIVE_TIMEOUT_MS = 5_000;
 @Injectable()
 export class InboundService {
   private readonly budget = new ReplyBudget();
-  private readonly known = new KnownSenders();
+  private readonly rosters = new RosterCache();
 
   constructor(
     private readonly store: ConferenceStore,
@@ -90,7 +90,7 @@ export class InboundService {
       await this.decideBatch(conferenceId, events, true);
     } catch (error) {
       if (!(error instanceof StaleStanding)) throw error;
-      this.known.forget(conferenceId);
+      this.rosters.forget(conferenceId);
       await this.decideBatch(conferenceId, events, false);
     }
     this.relay.kick();
@@ -103,12 +103,14 @@ export class InboundService {
       if (ready) prepared.push(ready);
     }
     if (prepared.length === 0) return;
+    const cached = this.rosters.take(conferenceId);
     const loaded = await this.store.transaction(async (tx) => {
       const { fresh, loaded } = await this.store.claimAndLoadLocked(
         tx,
         consumers.conferenceCoreInbound,
         prepared.map((p) => p.event.id),
         conferenceId,
+        cached,
       );
       const todo = prepared.filter((p) => fresh.has(p.event.id));
       if (todo.length === 0) return null;
@@ -128,7 +130,7 @@ export class InboundService {
       return loaded;
     });
     // Committed: the roster as these decisions left it is the conference's latest.
-    if (loaded) this.known.remember(loaded);
+    if (loaded) this.rosters.remember(loaded);
   }
 
   /**
@@ -140,7 +142,7 @@ export class InboundService {
    */
   private async prepare(event: ImInboundV1, useKnown: boolean): Promise<Prepared | null> {
     if (event.kind !== 'message') return { event, lookups: {}, isOwnerContact: false };
-    if (useKnown && this.known.isParticipant(event.conferenceId, event.network, event.from)) {
+    if (useKnown && this.rosters.isParticipant(event.conferenceId, event.network, event.from)) {
       return { event, lookups: await this.lookupsFor(event), isOwnerContact: false, fromKnown: true };
     }
     const standing = await this.store.standingOf(event.conferenceId, event.network, event.from);

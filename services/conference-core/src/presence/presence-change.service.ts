@@ -23,6 +23,7 @@ export class PresenceChangeService {
       if (!(await this.store.claim(tx, consumers.conferenceCorePresence, event.id))) return;
       const conferenceIds = await this.store.lockActiveConferencesOf(tx, event.network, address);
       if (!(await this.store.recordPresence(tx, event, address))) return; // older than the one recorded
+      await this.store.bumpRosterVersions(tx, conferenceIds);
       if (event.presence !== 'offline') await this.store.releaseQueued(tx, event.network, address);
       const now = new Date();
       for (const id of conferenceIds) {
