@@ -20,6 +20,7 @@ import {
   chunkByParameters,
   claimMessage,
   deleteInBatches,
+  pipelinedTransaction,
   runTogether,
   type Statement,
 } from '@parley/persistence';
@@ -76,6 +77,11 @@ export class ConferenceStore {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(fn);
+  }
+
+  /** A transaction sending BEGIN with its first statement and COMMIT with `last` (the hot path's). */
+  pipelinedTransaction<T>(fn: (tx: Tx) => Promise<{ result: T; last: Statement[] }>): Promise<T> {
+    return pipelinedTransaction(this.dataSource, fn);
   }
 
   /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
@@ -326,6 +332,22 @@ export class ConferenceStore {
     causeId: string,
     isActivity = true,
   ): Promise<void> {
+    await runTogether(tx, await this.decisionWrites(tx, loaded, conferenceId, decision, causeId, isActivity));
+  }
+
+  /**
+   * record() but for its last writes — participants' updates, the conference row, the outbox —
+   * which are answered for the caller to send (pipelinedTransaction sends them with its COMMIT).
+   * What must come first (new participants, queued deliveries) is written here.
+   */
+  async decisionWrites(
+    tx: Tx,
+    loaded: Loaded | null,
+    conferenceId: string,
+    decision: Decision,
+    causeId: string,
+    isActivity = true,
+  ): Promise<Statement[]> {
     const now = new Date();
     const presenceOf = (d: { network: Network; to: string }) =>
       loaded?.presence.get(presenceKey({ network: d.network, address: d.to }));
@@ -396,8 +418,8 @@ export class ConferenceStore {
     }
     const insert = outboxInsert(outbox);
     if (insert) writes.push(insert);
-    await runTogether(tx, writes);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
+    return writes;
   }
 
   /**

@@ -104,7 +104,7 @@ export class InboundService {
     }
     if (prepared.length === 0) return;
     const cached = this.rosters.take(conferenceId);
-    const loaded = await this.store.transaction(async (tx) => {
+    const loaded = await this.store.pipelinedTransaction(async (tx) => {
       const { fresh, loaded } = await this.store.claimAndLoadLocked(
         tx,
         consumers.conferenceCoreInbound,
@@ -113,7 +113,7 @@ export class InboundService {
         cached,
       );
       const todo = prepared.filter((p) => fresh.has(p.event.id));
-      if (todo.length === 0) return null;
+      if (todo.length === 0) return { result: null, last: [] };
       if (todo.some((p) => p.fromKnown && isStranger(loaded, p.event.network, p.event.from))) {
         throw new StaleStanding();
       }
@@ -126,8 +126,15 @@ export class InboundService {
           unverifiedNetworks: this.unverifiedNetworks,
         }),
       );
-      await this.store.record(tx, loaded, conferenceId, mergeDecisions(decisions), todo[0]!.event.id);
-      return loaded;
+      const causeId = todo[0]!.event.id;
+      const last = await this.store.decisionWrites(
+        tx,
+        loaded,
+        conferenceId,
+        mergeDecisions(decisions),
+        causeId,
+      );
+      return { result: loaded, last };
     });
     // Committed: the roster as these decisions left it is the conference's latest.
     if (loaded) this.rosters.remember(loaded);
