@@ -5,3 +5,4 @@ export * from './persistence.module.js';
 export * from './inbox.js';
 export * from './statements.js';
 export * from './bulk.js';
+export * from './prepared.js';

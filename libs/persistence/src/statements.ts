@@ -5,6 +5,7 @@
  * statement of data-modifying CTEs (`WITH s0 AS (UPDATE …), s1 AS (INSERT …) SELECT 1`).
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryPrepared } from './prepared.js';
 
 /** One SQL statement with its `$n` parameters. */
 export interface Statement {
@@ -80,7 +81,7 @@ export async function pipelinedTransaction<T>(
       const { result, last } = await fn(runner.manager);
       await begin;
       const sent = [
-        ...combineStatements(last).map((s) => client.query(s.sql, s.params)),
+        ...combineStatements(last).map((s) => queryPrepared(client, s.sql, s.params)),
         client.query('COMMIT'),
       ];
       const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
@@ -100,5 +101,5 @@ export async function pipelinedTransaction<T>(
 /** node-postgres's client with its pipeline switch (declared read-only; switched here while idle). */
 interface PipelinedClient {
   pipeline: boolean;
-  query(sql: string, params?: unknown[]): Promise<unknown>;
+  query(config: string | { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
 }

@@ -2,11 +2,17 @@
  * pipelinedTransaction sends BEGIN with the first statement and COMMIT with the last writes (pg's
  * pipeline mode). It must stay a transaction: nothing visible before the COMMIT, nothing kept when
  * a last write or the work in between fails, and the pooled connection fit for ordinary use after.
+ * preparedQuery (named statements) must run where TypeORM's query would: in the transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { createServiceDataSource, initializeAndMigrate, pipelinedTransaction } from '@parley/persistence';
+import {
+  createServiceDataSource,
+  initializeAndMigrate,
+  pipelinedTransaction,
+  preparedQuery,
+} from '@parley/persistence';
 import { testEnv, testSchema } from '@parley/testing';
 
 describe('a pipelined transaction on PostgreSQL', () => {
@@ -87,5 +93,16 @@ describe('a pipelined transaction on PostgreSQL', () => {
       }),
     ).rejects.toThrow(/duplicate key/);
     expect(await ids()).toEqual([1, 2, 5]);
+  });
+
+  it('runs a prepared statement inside the transaction it is given, and on the pool otherwise', async () => {
+    const count = 'SELECT count(*)::int AS n FROM item WHERE note = $1';
+    await ds.transaction(async (tx) => {
+      await tx.query('INSERT INTO item VALUES (7, $1)', ['uncommitted']);
+      expect(await preparedQuery(tx, count, ['uncommitted'])).toEqual([{ n: 1 }]);
+      expect(await preparedQuery(tx, count, ['uncommitted'])).toEqual([{ n: 1 }]);
+      await tx.query('DELETE FROM item WHERE id = 7');
+    });
+    expect(await preparedQuery(ds, count, ['plain'])).toEqual([{ n: 1 }]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { DomainError } from '@parley/bus';
+import { preparedQuery } from '@parley/persistence';
 import type { ArchiveLanguage, ArchiveSettings, ArchivedEvent, ConferenceEventV1 } from '@parley/contracts';
 
 /** Filters shared by the read queries. Times are ISO-8601 instants; `since` inclusive, `until` exclusive. */
@@ -130,7 +131,8 @@ export class ArchiveStore {
    */
   async insertEvents(events: ConferenceEventV1[]): Promise<number> {
     if (events.length === 0) return 0;
-    const rows: Array<{ inserted: number }> = await this.db.query(
+    const rows = await preparedQuery<{ inserted: number }>(
+      this.db,
       `WITH inserted AS (
          INSERT INTO archive_event (conference_id, seq, event_id, type, occurred_at, actor_network,
                                     actor_address, actor_name, body, payload, payload_bytes, language)

@@ -21,6 +21,7 @@ import {
   claimMessage,
   deleteInBatches,
   pipelinedTransaction,
+  preparedQuery,
   runTogether,
   type Statement,
 } from '@parley/persistence';
@@ -282,19 +283,11 @@ export class ConferenceStore {
     conferenceId: string,
     cached?: CachedRoster,
   ): Promise<{ fresh: Set<string>; loaded: Loaded | null }> {
-    const rows = (await tx.query(
-      `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
-            locked AS (SELECT *, xmin::text AS locked_version FROM conference WHERE id = $3 FOR UPDATE)
-       SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids,
-              (SELECT xmin::text FROM conference WHERE id = $3) AS seen_version,
-              c.*, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
-         FROM (VALUES (1)) AS one (x)
-         LEFT JOIN locked c ON true
-         LEFT JOIN participant p
-           ON p.conference_id = (CASE WHEN c.roster_version IS DISTINCT FROM $4::bigint THEN c.id END)
-         LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address`,
+    const rows = await preparedQuery<Record<string, unknown> & { claimed_ids: string[] }>(
+      tx,
+      CLAIM_AND_LOAD_SQL,
       [consumer, ids, conferenceId, cached?.version ?? null],
-    )) as Array<Record<string, unknown> & { claimed_ids: string[] }>;
+    );
     const first = rows[0]!;
     const fresh = new Set(first.claimed_ids);
     if (fresh.size === 0 || first.id === null) return { fresh, loaded: null };
@@ -632,6 +625,31 @@ function conferenceFromRow(r: Record<string, unknown>): ConferenceEntity {
   });
 }
 
+/**
+ * The `conference` columns conferenceFromRow reads, named (not `c.*`): a prepared statement's
+ * result must keep its shape when a migration adds a column.
+ */
+const CONFERENCE_COLUMNS = [
+  'id',
+  'owner_id',
+  'name',
+  'subject',
+  'ttl_seconds',
+  'join_policy',
+  'owner_im_account_id',
+  'state',
+  'last_seq',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'terminated_at',
+  'terminated_reason',
+  'idle_deadline',
+  'roster_version',
+]
+  .map((column) => `c.${column}`)
+  .join(', ');
+
 /** The `participant` columns, each as `p_<column>`, for a statement that also returns a conference. */
 const PARTICIPANT_COLUMNS = [
   'id',
@@ -653,6 +671,21 @@ const PARTICIPANT_COLUMNS = [
 ]
   .map((column) => `p.${column} AS p_${column}`)
   .join(', ');
+
+/**
+ * claimAndLoadLocked's statement: $1 consumer, $2 event ids, $3 conference id, $4 the roster version
+ * remembered (participants are read only when the locked row has another).
+ */
+const CLAIM_AND_LOAD_SQL = `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
+        locked AS (SELECT *, xmin::text AS locked_version FROM conference WHERE id = $3 FOR UPDATE)
+   SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids,
+          (SELECT xmin::text FROM conference WHERE id = $3) AS seen_version,
+          ${CONFERENCE_COLUMNS}, c.locked_version, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
+     FROM (VALUES (1)) AS one (x)
+     LEFT JOIN locked c ON true
+     LEFT JOIN participant p
+       ON p.conference_id = (CASE WHEN c.roster_version IS DISTINCT FROM $4::bigint THEN c.id END)
+     LEFT JOIN identity_presence v ON v.network = p.network AND v.address = p.address`;
 
 /** A `participant` row (its columns named `<prefix><column>`) as the entity. */
 function participantFromRow(row: Record<string, unknown>, prefix = ''): ParticipantEntity {

@@ -22,7 +22,7 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
-import { insertRowsStatement, type Statement } from '@parley/persistence';
+import { insertRowsStatement, queryPrepared, type Statement } from '@parley/persistence';
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
@@ -117,14 +117,7 @@ interface OutboxRow {
   uncertain: boolean | null;
 }
 
-/**
- * Marks rows sent, commits, then lets the lock go: one round trip (several statements in one
- * simple query; the ids are the table's own bigints, checked to be digits).
- */
-function markSentAndUnlock(ids: string[]): string {
-  if (!ids.every((id) => /^\d+$/.test(id))) throw new Error('outbox ids must be integers');
-  return `BEGIN; UPDATE outbox SET sent_at = now() WHERE id = ANY('{${ids.join(',')}}'::bigint[]); COMMIT; ${UNLOCK}`;
-}
+const MARK_SENT = 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])';
 
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -226,9 +219,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const client = await this.client();
     let rows: OutboxRow[];
     try {
-      const read = await client.query<OutboxRow & { locked: boolean }>(LOCK_AND_READ, [BATCH]);
-      if (!read.rows[0]?.locked) return reportLocked ? 'locked' : 0;
-      rows = read.rows.filter((row) => row.id !== null);
+      const read = await queryPrepared<OutboxRow & { locked: boolean }>(client, LOCK_AND_READ, [BATCH]);
+      if (!read[0]?.locked) return reportLocked ? 'locked' : 0;
+      rows = read.filter((row) => row.id !== null);
     } catch (error) {
       this.dropConnection(error);
       throw error;
@@ -241,7 +234,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     }
     try {
-      await client.query(rows.length > 0 ? markSentAndUnlock(rows.map((r) => r.id)) : UNLOCK);
+      // Marked (committed on its own), then the lock let go: both sent at once (pipeline mode).
+      await Promise.all([
+        ...(rows.length > 0 ? [queryPrepared(client, MARK_SENT, [rows.map((r) => r.id)])] : []),
+        client.query(UNLOCK),
+      ]);
       if (rows.length > 0 && Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) {
         // Sent rows are kept a day for inspection.
         this.lastCleanup = Date.now();
@@ -317,6 +314,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         // "Sent" marks need not wait for the WAL flush: one lost in a database crash republishes
         // its rows, whose copies JetStream's duplicate window drops. (Decisions commit synchronously.)
         await client.query('SET synchronous_commit = off');
+        // Its statements are written without waiting for the one before (never given back to the
+        // pool: dropConnection and onModuleDestroy close it).
+        (client as PoolClient & { pipeline: boolean }).pipeline = true;
       } catch (error) {
         release(error);
         throw error;
