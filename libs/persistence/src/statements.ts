@@ -75,15 +75,19 @@ export async function pipelinedTransaction<T>(
   const client = (await runner.connect()) as PipelinedClient;
   client.pipeline = true;
   try {
+    // BEGIN waits in the socket for fn's first statement: one write for both.
+    const socket = client.connection.stream;
+    socket.cork();
+    setImmediate(() => socket.uncork());
     const begin = client.query('BEGIN');
     begin.catch(() => undefined); // awaited below, once fn's first statement went out behind it
     try {
       const { result, last } = await fn(runner.manager);
       await begin;
-      const sent = [
+      const sent = writtenTogether(client, () => [
         ...combineStatements(last).map((s) => queryPrepared(client, s.sql, s.params)),
         client.query('COMMIT'),
-      ];
+      ]);
       const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       return result;
@@ -98,8 +102,23 @@ export async function pipelinedTransaction<T>(
   }
 }
 
+/**
+ * What `send` issues on a pipelined client, written to its socket at once (one write, where each
+ * query would be one): the queries must be issued synchronously.
+ */
+export function writtenTogether<T>(client: PipelinedClient, send: () => T): T {
+  const socket = client.connection.stream;
+  socket.cork();
+  try {
+    return send();
+  } finally {
+    socket.uncork();
+  }
+}
+
 /** node-postgres's client with its pipeline switch (declared read-only; switched here while idle). */
-interface PipelinedClient {
+export interface PipelinedClient {
   pipeline: boolean;
+  connection: { stream: { cork(): void; uncork(): void } };
   query(config: string | { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
 }

@@ -22,7 +22,13 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
-import { insertRowsStatement, queryPrepared, type Statement } from '@parley/persistence';
+import {
+  insertRowsStatement,
+  queryPrepared,
+  writtenTogether,
+  type PipelinedClient,
+  type Statement,
+} from '@parley/persistence';
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
@@ -234,11 +240,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     }
     try {
-      // Marked (committed on its own), then the lock let go: both sent at once (pipeline mode).
-      await Promise.all([
-        ...(rows.length > 0 ? [queryPrepared(client, MARK_SENT, [rows.map((r) => r.id)])] : []),
-        client.query(UNLOCK),
-      ]);
+      // Marked (committed on its own), then the lock let go: both in one write (pipeline mode).
+      await Promise.all(
+        writtenTogether(client as unknown as PipelinedClient, () => [
+          ...(rows.length > 0 ? [queryPrepared(client, MARK_SENT, [rows.map((r) => r.id)])] : []),
+          client.query(UNLOCK),
+        ]),
+      );
       if (rows.length > 0 && Date.now() - this.lastCleanup > CLEANUP_EVERY_MS) {
         // Sent rows are kept a day for inspection.
         this.lastCleanup = Date.now();
@@ -316,7 +324,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         await client.query('SET synchronous_commit = off');
         // Its statements are written without waiting for the one before (never given back to the
         // pool: dropConnection and onModuleDestroy close it).
-        (client as PoolClient & { pipeline: boolean }).pipeline = true;
+        (client as unknown as PipelinedClient).pipeline = true;
       } catch (error) {
         release(error);
         throw error;
