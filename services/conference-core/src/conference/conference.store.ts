@@ -317,15 +317,8 @@ export class ConferenceStore {
    * single deliveries into the offline queue), and the time-to-live deadline.
    * `isActivity`: the decision restarts the idle clock.
    */
-  async record(
-    tx: Tx,
-    loaded: Loaded | null,
-    conferenceId: string,
-    decision: Decision,
-    causeId: string,
-    isActivity = true,
-  ): Promise<void> {
-    await runTogether(tx, await this.decisionWrites(tx, loaded, conferenceId, decision, causeId, isActivity));
+  async record(...args: Parameters<ConferenceStore['decisionWrites']>): Promise<void> {
+    await runTogether(args[0], await this.decisionWrites(...args));
   }
 
   /**

@@ -179,22 +179,26 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Asks for a pass; passes never overlap, and a kick during a pass runs one more. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
+    this.again = true;
+    this.running ??= this.runPasses();
+  }
+
+  /**
+   * Passes until one ran with no kick during it. `running` is cleared in the same step as the last
+   * look at `again`: cleared a microtask later (in a `finally`), a kick in between was lost and its
+   * rows waited for the timer.
+   */
+  private async runPasses(): Promise<void> {
+    await Promise.resolve(); // `running` is set before the loop can end
+    while (this.again && !this.stopped) {
+      this.again = false;
+      try {
+        while ((await this.relayBatch()) === BATCH && !this.stopped);
+      } catch (error) {
+        logger().error({ err: error }, 'outbox relay pass failed; retrying on the next pass');
+      }
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          while ((await this.relayBatch()) === BATCH && !this.stopped);
-        } catch (error) {
-          logger().error({ err: error }, 'outbox relay pass failed; retrying on the next pass');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.running = null;
-    });
+    this.running = null;
   }
 
   /**
