@@ -49,7 +49,7 @@ import {
 } from './delivery-progress.js';
 import { BoundedMap, BoundedSet } from './bounded-set.js';
 import { PartitionLeases, openGatewayLeasesBucket } from './partition-leases.js';
-import { gatewayMetrics } from './metrics.js';
+import { countDelivery, gatewayMetrics } from './metrics.js';
 import {
   UndeliverableError,
   type GatewayPort,
@@ -343,14 +343,15 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     const total = fanOut.recipients.length;
     const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
-    const pending: number[] = [];
+    const pending: Array<{ index: number; delivery: ImDeliveryV1 }> = [];
     fanOut.recipients.forEach((to, index) => {
-      if (!servedBefore.has(index) && !this.sent.has(`${fanOut.deliveryId}:${to}`)) pending.push(index);
-      else gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
+      const delivery = servedBefore.has(index) ? null : deliveryFor(fanOut, to);
+      if (delivery && !this.sent.has(delivery.deliveryId)) pending.push({ index, delivery });
+      else countDelivery(network, 'duplicate');
     });
     const results = await Promise.allSettled(
-      pending.map(async (index) => {
-        await this.deliverOne(deliveryFor(fanOut, fanOut.recipients[index]!));
+      pending.map(async ({ index, delivery }) => {
+        await this.deliverOne(delivery);
         progress.mark(index);
       }),
     );
@@ -394,12 +395,12 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     const sent = this.awaitingBounce.get(deliveryId);
     const { network } = this;
     if (!sent) {
-      gatewayMetrics.deliveries.inc({ network, outcome: 'bounce-unknown' });
+      countDelivery(network, 'bounce-unknown');
       logger().warn({ deliveryId, reason }, 'bounce for a delivery this process did not send; ignored');
       return;
     }
     this.awaitingBounce.delete(deliveryId);
-    gatewayMetrics.deliveries.inc({ network, outcome: 'bounced' });
+    countDelivery(network, 'bounced');
     const bounces = sent.bounces + 1;
     const delays = this.options.bounceRetryMs ?? DEFAULT_BOUNCE_RETRY_MS;
     const now = Date.now();
@@ -455,7 +456,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
 
   private async giveUp(delivery: ImDeliveryV1, bounces: number, reason: string): Promise<void> {
     const { network } = this;
-    gatewayMetrics.deliveries.inc({ network, outcome: 'bounced-dead-lettered' });
+    countDelivery(network, 'bounced-dead-lettered');
     const why = `bounced ${bounces} times by ${network}: ${reason}`;
     logger().error({ deliveryId: delivery.deliveryId, to: delivery.to, reason: why }, 'delivery given up');
     try {
@@ -502,14 +503,15 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         before,
       );
       fanOut.recipients.forEach((to, index) => {
-        if (before.has(index) || this.sent.has(`${fanOut.deliveryId}:${to}`)) {
-          gatewayMetrics.deliveries.inc({ network, outcome: 'duplicate' });
+        const delivery = before.has(index) ? null : deliveryFor(fanOut, to);
+        if (!delivery || this.sent.has(delivery.deliveryId)) {
+          countDelivery(network, 'duplicate');
           return;
         }
         const send = (chains.get(to) ?? Promise.resolve(true)).then(async (previousWent) => {
           if (!previousWent) return false;
           try {
-            await this.deliverOne(deliveryFor(fanOut, to));
+            await this.deliverOne(delivery);
             progress.mark(index);
             return true;
           } catch (error) {
@@ -553,7 +555,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     } catch (error) {
       this.awaitingBounce.delete(delivery.deliveryId);
       if (error instanceof UndeliverableError) {
-        gatewayMetrics.deliveries.inc({ network, outcome: 'undeliverable' });
+        countDelivery(network, 'undeliverable');
         logger().warn(
           { err: error.message, deliveryId: delivery.deliveryId, to: delivery.to },
           'undeliverable; dropped',
@@ -561,10 +563,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         this.sent.add(delivery.deliveryId);
         return;
       }
-      gatewayMetrics.deliveries.inc({ network, outcome: 'failed' });
+      countDelivery(network, 'failed');
       throw error;
     }
-    gatewayMetrics.deliveries.inc({ network, outcome: 'sent' });
+    countDelivery(network, 'sent');
     this.sent.add(delivery.deliveryId);
   }
 

@@ -28,3 +28,17 @@ export const gatewayMetrics = {
     registers: [registry],
   }),
 };
+
+/** Each label child of `deliveries`, looked up once: prom-client validates and hashes labels on every `inc`. */
+const deliveryCounters = new Map<string, ReturnType<typeof gatewayMetrics.deliveries.labels>>();
+
+/** Counts one delivery of `network` with its outcome (called per recipient on the hot path). */
+export function countDelivery(network: string, outcome: string): void {
+  const key = `${network}\n${outcome}`;
+  let counter = deliveryCounters.get(key);
+  if (!counter) {
+    counter = gatewayMetrics.deliveries.labels({ network, outcome });
+    deliveryCounters.set(key, counter);
+  }
+  counter.inc();
+}
