@@ -57,13 +57,15 @@ export function spawnCollecting(command: string, args: string[], options: SpawnO
   return { child, output: () => output, exited };
 }
 
-/** Waits until a spawned server listens on `port`; fails at once, with its output, if it exited. */
-export async function waitForPort(port: number, what: string, spawned: Spawned): Promise<void> {
+/** Waits until a spawned server listens on every port; fails at once, with its output, if it exited. */
+export async function waitForPort(port: number | number[], what: string, spawned: Spawned): Promise<void> {
+  const ports = [port].flat();
   await waitFor(
-    `${what} to listen on ${port}`,
+    `${what} to listen on ${ports.join(' and ')}`,
     async () => {
       if (spawned.child.exitCode !== null) throw new Error(`${what} exited:\n${spawned.output()}`);
-      return portOpen(port);
+      for (const p of ports) if (!(await portOpen(p))) return false;
+      return true;
     },
     20_000,
     50,
@@ -163,13 +165,11 @@ export async function startProsody(
         '-F',
       ])
     : spawnCollecting('prosody', ['--config', file, '-F']);
-  const deadline = Date.now() + 20_000;
-  while (!(await portOpen(componentPort)) || !(await portOpen(c2sPort))) {
-    if (server.child.exitCode !== null || Date.now() > deadline) {
-      await stop(server);
-      throw new Error(`Prosody did not open port ${componentPort}:\n${server.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitForPort([componentPort, c2sPort], 'Prosody', server);
+  } catch (error) {
+    await stop(server);
+    throw error;
   }
   return {
     server,

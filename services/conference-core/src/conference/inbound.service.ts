@@ -90,7 +90,7 @@ export class InboundService {
       await this.decideBatch(conferenceId, events, true);
     } catch (error) {
       if (!(error instanceof StaleStanding)) throw error;
-      this.rosters.forget(conferenceId);
+      // The stale roster was taken out for the failed attempt: this one reads it afresh.
       await this.decideBatch(conferenceId, events, false);
     }
     this.relay.kick();

@@ -63,7 +63,7 @@ export class RosterCache {
     }
   }
 
-  forget(conferenceId: string): void {
+  private forget(conferenceId: string): void {
     const entry = this.byConference.get(conferenceId);
     if (!entry) return;
     this.byConference.delete(conferenceId);
