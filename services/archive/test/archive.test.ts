@@ -20,6 +20,7 @@ import {
   type Identity,
   subjects,
 } from '@parley/contracts';
+import { captureLogs } from '@parley/observability';
 import { serviceTestEnv, testEnv, testSchema, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
@@ -58,13 +59,14 @@ describe('archive service against real NATS and PostgreSQL', () => {
     );
   }
 
-  /** Follows nextCursor from the first page to the last; every seq handed out, in order. */
+  /** Follows nextCursor from the first page to the last; every seq (and event id) handed out, in order. */
   async function walkPages(request: { conferenceId: string; limit: number; q?: string }) {
     const seqs: number[] = [];
+    const ids: string[] = [];
     let pages = 0;
     let cursor: string | null = null;
     do {
-      const page: { events: Array<{ seq: number }>; nextCursor: string | null } = await rpc.call(
+      const page: { events: Array<{ seq: number; id: string }>; nextCursor: string | null } = await rpc.call(
         archivePageRpc,
         {
           ...request,
@@ -72,10 +74,11 @@ describe('archive service against real NATS and PostgreSQL', () => {
         },
       );
       seqs.push(...page.events.map((e) => e.seq));
+      ids.push(...page.events.map((e) => e.id));
       cursor = page.nextCursor;
       pages++;
     } while (cursor);
-    return { seqs, pages };
+    return { seqs, ids, pages };
   }
 
   /** Publishes `count` messages numbered 1..count, a window of them in flight at a time. */
@@ -117,6 +120,86 @@ describe('archive service against real NATS and PostgreSQL', () => {
     expect(await archivedSeqs('twice')).toEqual([1, 2, 3, 4]);
     const { events: last } = await rpc.call(archiveLastRpc, { conferenceId: 'twice', limit: 10 });
     expect(last.map((e) => e.id)).toEqual([...events, marker].map((e) => e.id));
+  });
+
+  it('keeps a different event that reuses an archived seq after the first, reports it, and stores redeliveries once', async () => {
+    const conferenceId = 'seq-reuse';
+    const reusedSoFar = async () => {
+      const metrics = await (await fetch(`${await app.getUrl()}/metrics`)).text();
+      return Number(/^parley_archive_seq_reused_total (\d+)$/m.exec(metrics)?.[1]);
+    };
+    const before = [1, 2, 3].map((seq) => message(conferenceId, seq, `${seq} before the failover`));
+    for (const event of before) await publisher.publish(event);
+    await waitForArchived(conferenceId, 3);
+    const reportedBefore = await reusedSoFar();
+    expect(reportedBefore).toBeGreaterThanOrEqual(0);
+
+    const logs = captureLogs('error');
+    try {
+      // conference-core lost the commit of seq 3 in a failover and hands 3 out again; both the
+      // original and the new event are also delivered a second time (under other message ids).
+      const reuse = message(conferenceId, 3, 'after the failover', { sender: bob });
+      const marker = message(conferenceId, 4, 'after the failover, next seq');
+      await publisher.publish(reuse);
+      await publisher.publish(before[2]!, `${before[2]!.id}-retry`);
+      await publisher.publish(reuse, `${reuse.id}-retry`);
+      await publisher.publish(marker);
+      await waitFor(
+        'the event after the reuse in the archive',
+        async () => {
+          const { rows } = await db.query(
+            `SELECT 1 FROM "${testSchema('archive')}".archive_event WHERE conference_id = $1 AND event_id = $2`,
+            [conferenceId, marker.id],
+          );
+          return rows.length === 1;
+        },
+        20_000,
+        50,
+      );
+
+      const all = [...before, reuse, marker];
+      expect(await archivedSeqs(conferenceId)).toEqual([1, 2, 3, 3, 4]);
+      const last = await rpc.call(archiveLastRpc, { conferenceId, limit: 10 });
+      expect(last.events.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      const latestTwo = await rpc.call(archiveLastRpc, { conferenceId, limit: 2 });
+      expect(latestTwo.events.map((e) => e.id)).toEqual([reuse.id, marker.id]);
+      const window = await rpc.call(archiveWindowRpc, { conferenceId, limit: 3 });
+      expect(window).toMatchObject({ total: 5, truncated: true });
+      expect(window.events.map((e) => e.id)).toEqual([before[2]!.id, reuse.id, marker.id]);
+      const walked = await walkPages({ conferenceId, limit: 1 });
+      expect(walked).toEqual({ seqs: [1, 2, 3, 3, 4], ids: all.map((e) => e.id), pages: 5 });
+      const search = await rpc.call(archiveSearchRpc, { conferenceId, q: 'failover' });
+      expect(search.events.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      const history = await rpc.call(archiveHistoryCommandRpc, {
+        conferenceId,
+        participant: alice,
+        args: '2',
+      });
+      expect(history.lines.map((line) => line.replace(/^\S+ \S+ /, ''))).toEqual([
+        'bob (irc): after the failover',
+        'alice (xmpp): after the failover, next seq',
+      ]);
+
+      // Said once, as an error, with both event ids and no message body.
+      expect(await reusedSoFar()).toBe(reportedBefore + 1);
+      const reported = logs
+        .lines()
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.conferenceId === conferenceId);
+      expect(reported).toEqual([
+        expect.objectContaining({
+          level: 50,
+          conferenceId,
+          seq: 3,
+          collision: 1,
+          eventId: reuse.id,
+          firstEventId: before[2]!.id,
+        }),
+      ]);
+      expect(logs.text()).not.toContain('after the failover');
+    } finally {
+      logs.stop();
+    }
   });
 
   it('dead-letters an invalid event and still archives the valid one behind it', async () => {

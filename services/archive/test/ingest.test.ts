@@ -127,13 +127,16 @@ describe("the archive's ingest against real NATS and PostgreSQL", () => {
     // A backlog waiting before the archive starts, so lanes take it in batches: 3 conferences × 50
     // events (one of them also delivered twice under another message id), with a malformed message
     // in the middle; and a conference whose event 3 PostgreSQL refuses to store.
+    const again = message('burst-a', 10, 'm10');
     for (const seq of seqs(1, 50)) {
       await Promise.all(
-        ['burst-a', 'burst-b', 'burst-c'].map((c) => publisher.publish(message(c, seq, `m${seq}`))),
+        ['burst-a', 'burst-b', 'burst-c'].map((c) =>
+          publisher.publish(c === 'burst-a' && seq === 10 ? again : message(c, seq, `m${seq}`)),
+        ),
       );
       if (seq === 25) await publisher.bus.js.publish(subjects.confEvents('burst-b'), 'not json {');
     }
-    const again = message('burst-a', 10, 'm10');
+    // The same event (same id) again: the archive must store it once.
     await publisher.publish(again, `${again.id}-retry`);
     for (const seq of seqs(1, 5)) {
       // A NUL character passes the schema, but PostgreSQL text cannot hold it.

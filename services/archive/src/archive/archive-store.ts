@@ -3,6 +3,10 @@
  * queries (last N, window, keyset pages, full-text search, counts), per-conference settings and
  * batched deletion of expired events. A plain class over a TypeORM DataSource (no Nest inside), so
  * the benchmark can use it directly.
+ *
+ * A row's position is (seq, collision): `collision` is 0 for the first event archived under a seq
+ * and 1, 2, … for different events that reused it later (issue 14: conference-core hands a seq out
+ * again after a failover lost the commit that had taken it). Every read orders by that position.
  */
 import type { DataSource } from 'typeorm';
 import { DomainError } from '@parley/bus';
@@ -16,8 +20,36 @@ export interface EventFilter {
   messagesOnly?: boolean | undefined;
   /** Full-text query; implies messages only. */
   q?: string | undefined;
-  /** Only events after this seq. */
-  afterSeq?: number | undefined;
+  /** Only events after this position. */
+  after?: Position | undefined;
+}
+
+/** Where a row sits in its conference: by seq, then by collision (see the module comment). */
+export interface Position {
+  seq: number;
+  collision: number;
+}
+
+/** Before every event (seqs start at 1). */
+export const START: Position = { seq: 0, collision: 0 };
+
+/**
+ * An event stored under a (conference, seq) a different event already had. `firstEventId` is the
+ * event archived first under that seq (collision 0).
+ */
+export interface SeqReuse {
+  conferenceId: string;
+  seq: number;
+  collision: number;
+  eventId: string;
+  firstEventId: string;
+}
+
+export interface StoredEvents {
+  /** Rows written: events the archive did not hold yet. */
+  inserted: number;
+  /** Of those, the ones that reused a seq (kept, to be reported). */
+  reused: SeqReuse[];
 }
 
 export interface Page {
@@ -32,19 +64,20 @@ export interface Page {
 export const MAX_REPLY_BYTES = 512 * 1024;
 
 /**
- * SQL that keeps, of `source` (rows with seq, payload, payload_bytes, already ordered and limited),
- * the leading rows whose payloads fit MAX_REPLY_BYTES — always at least the first — in seq order,
- * each with `fetched`, how many rows `source` had. `direction` is the order `source` was taken in
- * (DESC keeps the newest).
+ * SQL that keeps, of `source` (rows with seq, collision, payload, payload_bytes, already ordered and
+ * limited), the leading rows whose payloads fit MAX_REPLY_BYTES — always at least the first — in
+ * (seq, collision) order, each with `fetched`, how many rows `source` had. `direction` is the order
+ * `source` was taken in (DESC keeps the newest).
  */
 function fitReplySql(source: string, direction: 'ASC' | 'DESC'): string {
-  return `SELECT seq, payload, fetched FROM (
-      SELECT seq, payload, payload_bytes, count(*) OVER () AS fetched,
-             sum(payload_bytes) OVER (ORDER BY seq ${direction} ROWS UNBOUNDED PRECEDING) AS running
+  return `SELECT seq, collision, payload, fetched FROM (
+      SELECT seq, collision, payload, payload_bytes, count(*) OVER () AS fetched,
+             sum(payload_bytes) OVER (ORDER BY seq ${direction}, collision ${direction}
+                                      ROWS UNBOUNDED PRECEDING) AS running
       FROM (${source}) limited
     ) sized
     WHERE running - payload_bytes = 0 OR running <= ${MAX_REPLY_BYTES}
-    ORDER BY seq`;
+    ORDER BY seq, collision`;
 }
 
 /** How many rows one retention or re-index statement touches: short transactions, no long locks. */
@@ -69,20 +102,32 @@ function toRow(event: ConferenceEventV1) {
   };
 }
 
-/** Cursors are opaque to callers: base64url of the conference and the last seq handed out. */
-export function encodeCursor(conferenceId: string, seq: number): string {
-  return Buffer.from(JSON.stringify({ c: conferenceId, s: seq })).toString('base64url');
+/**
+ * Cursors are opaque to callers: base64url of the conference and the position of the last event
+ * handed out. The collision is left out when 0, so a cursor is what it was before seqs could be
+ * reused (cursors handed out then stay valid).
+ */
+export function encodeCursor(conferenceId: string, position: Position): string {
+  const cursor =
+    position.collision === 0
+      ? { c: conferenceId, s: position.seq }
+      : { c: conferenceId, s: position.seq, k: position.collision };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-export function decodeCursor(conferenceId: string, cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+export function decodeCursor(conferenceId: string, cursor: string | undefined): Position {
+  if (cursor === undefined) return START;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
       c?: unknown;
       s?: unknown;
+      k?: unknown;
     };
-    if (parsed.c === conferenceId && Number.isSafeInteger(parsed.s) && (parsed.s as number) >= 0) {
-      return parsed.s as number;
+    const collision = parsed.k ?? 0;
+    if (parsed.c === conferenceId && isCount(parsed.s) && isCount(collision)) {
+      return { seq: parsed.s, collision };
     }
   } catch {
     // fall through: not one of ours
@@ -106,9 +151,9 @@ function whereClause(conferenceId: string, filter: EventFilter): { sql: string; 
     params.push(filter.until);
     parts.push(`e.occurred_at < $${params.length}`);
   }
-  if (filter.afterSeq !== undefined) {
-    params.push(filter.afterSeq);
-    parts.push(`e.seq > $${params.length}`);
+  if (filter.after !== undefined) {
+    params.push(filter.after.seq, filter.after.collision);
+    parts.push(`(e.seq, e.collision) > ($${params.length - 1}, $${params.length})`);
   }
   if (filter.messagesOnly || filter.q) parts.push(`e.type = 'message-accepted'`);
   if (filter.q) {
@@ -126,41 +171,78 @@ export class ArchiveStore {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Stores events in one statement (one transaction); an event already archived under its
-   * (conference, seq) is skipped. Returns how many rows were new.
+   * Stores events in one statement (one transaction). An event the archive already holds (the same
+   * event id under its seq: a redelivery, or a second copy in the batch) is skipped. A different
+   * event under a seq that is taken — conference-core reused the seq — is stored under the next
+   * `collision` of that seq, in the order the events come (batch order after what is stored), and
+   * returned in `reused` for the caller to report.
+   *
+   * No ON CONFLICT: two transactions planning the same new row (only possible across replicas, a
+   * conference's events are in one lane per process) make the second fail on the primary key, and
+   * its retry sees the first's rows — nothing is dropped silently.
    */
-  async insertEvents(events: ConferenceEventV1[]): Promise<number> {
-    if (events.length === 0) return 0;
-    const rows = await preparedQuery<{ inserted: number }>(
+  async insertEvents(events: ConferenceEventV1[]): Promise<StoredEvents> {
+    if (events.length === 0) return { inserted: 0, reused: [] };
+    const rows = await preparedQuery<{ inserted: number; reused: SeqReuse[] }>(
       this.db,
-      `WITH inserted AS (
-         INSERT INTO archive_event (conference_id, seq, event_id, type, occurred_at, actor_network,
-                                    actor_address, actor_name, body, payload, payload_bytes, language)
-         SELECT e.conference_id, e.seq, e.event_id, e.type, e.occurred_at, e.actor_network,
-                e.actor_address, e.actor_name, e.body, e.payload, e.payload_bytes,
-                coalesce(s.language, 'simple'::regconfig)
-         FROM jsonb_to_recordset($1::jsonb) AS e(conference_id text, seq bigint, event_id text, type text,
-              occurred_at timestamptz, actor_network text, actor_address text, actor_name text, body text,
-              payload jsonb, payload_bytes integer)
-         LEFT JOIN conference_settings s ON s.conference_id = e.conference_id
+      `WITH batch AS (
+         -- One row per distinct event, at its first place in the batch (arrival).
+         SELECT DISTINCT ON (e.conference_id, e.seq, e.event_id) e.*
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (conference_id text, seq bigint, event_id text,
+                type text, occurred_at timestamptz, actor_network text, actor_address text, actor_name text,
+                body text, payload jsonb, payload_bytes integer))
+              WITH ORDINALITY AS e(conference_id, seq, event_id, type, occurred_at, actor_network,
+                actor_address, actor_name, body, payload, payload_bytes, arrival)
          -- A conference forgotten with its owner stays forgotten (its last events come late).
          WHERE NOT EXISTS (SELECT 1 FROM forgotten_conference f WHERE f.conference_id = e.conference_id)
-         ON CONFLICT (conference_id, seq) DO NOTHING
-         RETURNING 1)
-       SELECT count(*)::int AS inserted FROM inserted`,
+         ORDER BY e.conference_id, e.seq, e.event_id, e.arrival),
+       fresh AS (
+         -- What the archive holds under each seq (one primary-key probe): events already there are
+         -- skipped; the others take the next collisions, numbered in arrival order. (WHERE is
+         -- applied before the window functions.)
+         SELECT b.*,
+                held.next_collision
+                  + row_number() OVER (PARTITION BY b.conference_id, b.seq ORDER BY b.arrival) - 1 AS collision,
+                coalesce(held.first_event_id,
+                         first_value(b.event_id) OVER (PARTITION BY b.conference_id, b.seq ORDER BY b.arrival))
+                  AS first_event_id
+         FROM batch b
+         CROSS JOIN LATERAL (
+           SELECT coalesce(max(a.collision) + 1, 0) AS next_collision,
+                  bool_or(a.event_id = b.event_id) AS is_held,
+                  (array_agg(a.event_id ORDER BY a.collision))[1] AS first_event_id
+           FROM archive_event a WHERE a.conference_id = b.conference_id AND a.seq = b.seq) held
+         WHERE held.is_held IS NOT TRUE),
+       inserted AS (
+         INSERT INTO archive_event (conference_id, seq, collision, event_id, type, occurred_at,
+                                    actor_network, actor_address, actor_name, body, payload,
+                                    payload_bytes, language)
+         SELECT f.conference_id, f.seq, f.collision, f.event_id, f.type, f.occurred_at, f.actor_network,
+                f.actor_address, f.actor_name, f.body, f.payload, f.payload_bytes,
+                coalesce(s.language, 'simple'::regconfig)
+         FROM fresh f
+         LEFT JOIN conference_settings s ON s.conference_id = f.conference_id
+         RETURNING conference_id, seq, collision, event_id)
+       SELECT count(*)::int AS inserted,
+              coalesce(jsonb_agg(jsonb_build_object('conferenceId', i.conference_id, 'seq', i.seq,
+                         'collision', i.collision, 'eventId', i.event_id, 'firstEventId', f.first_event_id)
+                         ORDER BY i.conference_id, i.seq, i.collision)
+                       FILTER (WHERE i.collision > 0), '[]'::jsonb) AS reused
+       FROM inserted i
+       JOIN fresh f ON f.conference_id = i.conference_id AND f.seq = i.seq AND f.event_id = i.event_id`,
       [JSON.stringify(events.map(toRow))],
     );
-    return rows[0]?.inserted ?? 0;
+    return { inserted: rows[0]?.inserted ?? 0, reused: rows[0]?.reused ?? [] };
   }
 
-  /** The latest `limit` events matching the filter, in seq order. */
+  /** The latest `limit` events matching the filter, in (seq, collision) order. */
   async latest(conferenceId: string, filter: EventFilter, limit: number): Promise<ArchivedEvent[]> {
     const where = whereClause(conferenceId, filter);
     // Over the reply budget, the newest events are kept (the caller asked for the latest).
     const rows: Array<{ payload: ArchivedEvent }> = await this.db.query(
       fitReplySql(
-        `SELECT e.seq, e.payload, e.payload_bytes FROM archive_event e WHERE ${where.sql}
-         ORDER BY e.seq DESC LIMIT $${where.params.length + 1}`,
+        `SELECT e.seq, e.collision, e.payload, e.payload_bytes FROM archive_event e WHERE ${where.sql}
+         ORDER BY e.seq DESC, e.collision DESC LIMIT $${where.params.length + 1}`,
         'DESC',
       ),
       [...where.params, limit],
@@ -191,21 +273,23 @@ export class ArchiveStore {
     return { events, total, truncated: total > events.length };
   }
 
-  /** One keyset page in seq order after `cursor`; `nextCursor` is null when nothing follows. */
+  /**
+   * One keyset page in (seq, collision) order after `cursor`; `nextCursor` is null when nothing
+   * follows. A position never changes once stored, so a cursor stays valid.
+   */
   async page(conferenceId: string, filter: EventFilter, limit: number, cursor?: string): Promise<Page> {
-    const after = decodeCursor(conferenceId, cursor);
-    const where = whereClause(conferenceId, filter);
-    where.params.push(after);
+    const where = whereClause(conferenceId, { ...filter, after: decodeCursor(conferenceId, cursor) });
     // One row more than asked tells whether another page follows, without a count.
-    const rows: Array<{ seq: string; payload: ArchivedEvent; fetched: string }> = await this.db.query(
-      fitReplySql(
-        `SELECT e.seq, e.payload, e.payload_bytes FROM archive_event e
-         WHERE ${where.sql} AND e.seq > $${where.params.length}
-         ORDER BY e.seq LIMIT $${where.params.length + 1}`,
-        'ASC',
-      ),
-      [...where.params, limit + 1],
-    );
+    const rows: Array<{ seq: string; collision: number; payload: ArchivedEvent; fetched: string }> =
+      await this.db.query(
+        fitReplySql(
+          `SELECT e.seq, e.collision, e.payload, e.payload_bytes FROM archive_event e
+           WHERE ${where.sql}
+           ORDER BY e.seq, e.collision LIMIT $${where.params.length + 1}`,
+          'ASC',
+        ),
+        [...where.params, limit + 1],
+      );
     // One row more than asked was fetched: if it (or more, cut by the byte budget) is not shown,
     // another page follows.
     const shown = rows.slice(0, limit);
@@ -213,19 +297,22 @@ export class ArchiveStore {
     const last = shown[shown.length - 1];
     return {
       events: shown.map((r) => r.payload),
-      nextCursor: hasMore && last ? encodeCursor(conferenceId, Number(last.seq)) : null,
+      nextCursor:
+        hasMore && last
+          ? encodeCursor(conferenceId, { seq: Number(last.seq), collision: last.collision })
+          : null,
     };
   }
 
-  /** The seq of the participant's most recent `participant-left`, if they ever left. */
-  async lastLeftSeq(conferenceId: string, network: string, address: string): Promise<number | undefined> {
-    const rows: Array<{ seq: string }> = await this.db.query(
-      `SELECT seq FROM archive_event
+  /** The position of the participant's most recent `participant-left`, if they ever left. */
+  async lastLeft(conferenceId: string, network: string, address: string): Promise<Position | undefined> {
+    const rows: Array<{ seq: string; collision: number }> = await this.db.query(
+      `SELECT seq, collision FROM archive_event
        WHERE conference_id = $1 AND type = 'participant-left' AND actor_network = $2 AND lower(actor_address) = lower($3)
-       ORDER BY seq DESC LIMIT 1`,
+       ORDER BY seq DESC, collision DESC LIMIT 1`,
       [conferenceId, network, address],
     );
-    return rows[0] ? Number(rows[0].seq) : undefined;
+    return rows[0] ? { seq: Number(rows[0].seq), collision: rows[0].collision } : undefined;
   }
 
   async counts(conferenceId: string) {
@@ -237,7 +324,7 @@ export class ArchiveStore {
       last_message_at: Date;
     }> = await this.db.query(
       `SELECT actor_network AS network, actor_address AS address,
-              (array_agg(actor_name ORDER BY seq DESC))[1] AS display_name,
+              (array_agg(actor_name ORDER BY seq DESC, collision DESC))[1] AS display_name,
               count(*)::int AS messages, max(occurred_at) AS last_message_at
        FROM archive_event WHERE conference_id = $1 AND type = 'message-accepted'
        GROUP BY actor_network, actor_address
@@ -292,8 +379,8 @@ export class ArchiveStore {
       for (;;) {
         const [, affected] = (await this.db.query(
           `UPDATE archive_event SET language = $2::regconfig
-           WHERE (conference_id, seq) IN (
-             SELECT conference_id, seq FROM archive_event
+           WHERE (conference_id, seq, collision) IN (
+             SELECT conference_id, seq, collision FROM archive_event
              WHERE conference_id = $1 AND language <> $2::regconfig LIMIT $3)`,
           [conferenceId, language, MAINTENANCE_BATCH],
         )) as [unknown, number];
@@ -335,12 +422,15 @@ export class ArchiveStore {
     });
   }
 
-  /** Deletes up to `batch` events older than `cutoff` (oldest first); returns how many went. */
+  /**
+   * Deletes up to `batch` events older than `cutoff` (oldest first); returns how many went. By the
+   * full key: an event that reused an expired event's seq is younger and stays.
+   */
   async deleteOlderThan(conferenceId: string, cutoff: Date, batch = MAINTENANCE_BATCH): Promise<number> {
     const [, affected] = (await this.db.query(
-      `DELETE FROM archive_event WHERE (conference_id, seq) IN (
-         SELECT conference_id, seq FROM archive_event
-         WHERE conference_id = $1 AND occurred_at < $2 ORDER BY seq LIMIT $3)`,
+      `DELETE FROM archive_event WHERE (conference_id, seq, collision) IN (
+         SELECT conference_id, seq, collision FROM archive_event
+         WHERE conference_id = $1 AND occurred_at < $2 ORDER BY seq, collision LIMIT $3)`,
       [conferenceId, cutoff.toISOString(), batch],
     )) as [unknown, number];
     return affected;

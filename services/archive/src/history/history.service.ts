@@ -49,14 +49,14 @@ export class HistoryService {
         return historyAnswer(events, { note, empty: `no messages in the last ${request.label}` });
       }
       case 'default': {
-        const leftSeq = await this.store.lastLeftSeq(conferenceId, participant.network, participant.address);
-        if (leftSeq === undefined) {
+        const left = await this.store.lastLeft(conferenceId, participant.network, participant.address);
+        if (left === undefined) {
           const events = await this.store.latest(conferenceId, { messagesOnly: true }, DEFAULT_HISTORY_COUNT);
           return historyAnswer(events, { empty: 'no messages yet' });
         }
         const { events, total } = await this.store.latestWithTotal(
           conferenceId,
-          { messagesOnly: true, afterSeq: leftSeq },
+          { messagesOnly: true, after: left },
           MAX_HISTORY_LINES,
         );
         return historyAnswer(events, {
