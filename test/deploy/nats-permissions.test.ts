@@ -300,6 +300,23 @@ describe('NATS permissions generated from the contracts', () => {
     );
   });
 
+  it("lets conference-core look its own events up in their stream: the relay's stored-copy check and the last event's seq", async () => {
+    const core = await connectAs('conference-core');
+    const bus = await JetStreamBus.fromConnection(core.nc);
+    await bus.ensureStreams();
+    const subject = subjects.confEvents('conf-lookup');
+    await bus.js.publish(subject, JSON.stringify({ seq: 7 }), { msgID: 'lookup-1' });
+    const since = new Date(Date.now() - 60_000);
+    const found = await bus.storedMsgIds(streams.confEvents().name, subject, since, new Set(['lookup-1']));
+    expect([...found]).toEqual(['lookup-1']);
+    const last = await bus.jsm.streams.getMessage(streams.confEvents().name, { last_by_subj: subject });
+    expect(last?.json<{ seq: number }>().seq).toBe(7);
+    expect(core.violations).toEqual([]);
+    // Reading a stream is not a way to change it.
+    await expect(bus.jsm.streams.purge(streams.confEvents().name)).rejects.toThrow();
+    await core.violated('publish', `$JS.API.STREAM.PURGE.${streams.confEvents().name}`);
+  });
+
   it('runs every service under its own user: all get ready, answer whom they should, and exit 0 on SIGTERM', async () => {
     const xmpp = await startProsody(path.join(dir, 'prosody'));
     const secrets = generateDevSecrets();

@@ -63,7 +63,7 @@ export interface BusNeeds {
   publishes: () => string[];
   /** Durable consumers it creates and pulls from (it may also dead-letter their messages). */
   durables: () => DurableUse[];
-  /** Stream names it reads with ephemeral/ordered consumers (e.g. a live feed). */
+  /** Stream names it reads with ephemeral/ordered consumers (e.g. a live feed) or message gets. */
   reads: () => string[];
   /** The requests it makes: all RPCs of a service (`'archive'`), or single ones (`presenceRpc.query`). */
   calls: RpcCall[];
@@ -151,7 +151,9 @@ export const BUS_NEEDS: Record<ServiceName, BusNeeds> = {
       { stream: streams.presenceChanges, durable: consumers.conferenceCorePresence },
       { stream: streams.ownerEvents, durable: ownerConsumers.conferenceCore },
     ],
-    reads: () => [],
+    // The outbox relay looks a row tried before the duplicate window ran out up in its stream
+    // (ordered consumers, ADR 0007); the seq floor reads a conference's last event (issue 14).
+    reads: () => [streams.confEvents().name, streams.imOutbound().name],
     // The bot's /history and /search, presence for /list status, and the owner's contacts for the
     // `owner-contacts` join policy.
     calls: [
@@ -253,6 +255,8 @@ export function natsPermissions(service: ServiceName): NatsPermissions {
   for (const name of needs.reads()) {
     consumerApi(name, '*').forEach((s) => publish.add(s));
     publish.add(`${JS_API}.CONSUMER.DELETE.${name}.*`);
+    // One stored message (e.g. the last on a subject).
+    publish.add(`${JS_API}.STREAM.MSG.GET.${name}`);
   }
   for (const bucket of needs.kv()) {
     const stream = `KV_${bucket}`;

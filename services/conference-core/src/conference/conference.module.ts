@@ -20,6 +20,7 @@ import { BOT_SUFFIX, ConferenceStore } from './conference.store.js';
 import { INVITATION_POLICY, UNVERIFIED_NETWORKS, invitationPolicy } from './invitation-policy.js';
 import { InboundService } from './inbound.service.js';
 import { OwnerCommandsService } from './owner-commands.service.js';
+import { SeqFloor } from './seq-floor.js';
 import { InboundConsumer } from './inbound.consumer.js';
 
 export interface ConferenceModuleOptions {
@@ -54,6 +55,7 @@ export class ConferenceModule {
         { provide: UNVERIFIED_NETWORKS, useValue: options.unverifiedNetworks },
         { provide: INVITATION_POLICY, useValue: invitationPolicy(options.invitations) },
         ConferenceStore,
+        SeqFloor,
         OwnerCommandsService,
         BotDirectoryService,
         InboundService,

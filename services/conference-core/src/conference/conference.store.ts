@@ -39,10 +39,12 @@ import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
 import { isStrangerBy, sortRoster, type CachedRoster } from './roster-cache.js';
+import { SeqFloor } from './seq-floor.js';
 import {
   presenceKey,
   type ConferenceFacts,
   type Decision,
+  type EventDraft,
   type ParticipantFacts,
 } from './conference-rules.js';
 
@@ -64,11 +66,15 @@ type ConferenceRow = { id: string; name: string; subject: string; state: string;
 
 @Injectable()
 export class ConferenceStore {
+  /** The last seq numbered per conference in each open transaction, for the seq floor once it commits. */
+  private readonly numbered = new WeakMap<Tx, Map<string, number>>();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(BOT_SUFFIX) private readonly botSuffix: string,
     @Inject(OFFLINE_QUEUE) private readonly offlineQueue: OfflineQueueOptions,
     @Inject(UNVERIFIED_NETWORKS) private readonly unverifiedNetworks: ReadonlySet<Network>,
+    private readonly seqFloor: SeqFloor,
   ) {}
 
   /** "Team sync (parley)": every bot's screen name says it is a Parley bot. */
@@ -76,13 +82,25 @@ export class ConferenceStore {
     return `${name} ${this.botSuffix}`;
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(fn);
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let used: Tx | undefined;
+    const result = await this.dataSource.transaction((tx) => fn((used = tx)));
+    this.committed(used);
+    return result;
   }
 
   /** A transaction sending BEGIN with its first statement and COMMIT with `last` (the hot path's). */
-  pipelinedTransaction<T>(fn: (tx: Tx) => Promise<{ result: T; last: Statement[] }>): Promise<T> {
-    return pipelinedTransaction(this.dataSource, fn);
+  async pipelinedTransaction<T>(fn: (tx: Tx) => Promise<{ result: T; last: Statement[] }>): Promise<T> {
+    let used: Tx | undefined;
+    const result = await pipelinedTransaction(this.dataSource, (tx) => fn((used = tx)));
+    this.committed(used);
+    return result;
+  }
+
+  /** After `tx` committed: the seqs it numbered are taken (seq-floor.ts); a rollback takes none. */
+  private committed(tx: Tx | undefined): void {
+    const numbered = tx && this.numbered.get(tx);
+    for (const [conferenceId, seq] of numbered ?? []) this.seqFloor.remember(conferenceId, seq);
   }
 
   /** Claims an event id for a consumer inside `tx`: false when it was handled before. */
@@ -360,16 +378,7 @@ export class ConferenceStore {
     if (loaded) {
       const { entity, facts, rows } = loaded;
       writes.push(...(await this.saveParticipants(tx, conferenceId, decision.touched, rows, now)));
-      for (const event of decision.events) {
-        entity.lastSeq += 1;
-        const payload = { ...newEnvelope(now), conferenceId, seq: entity.lastSeq, ...event };
-        outbox.push({
-          stream: 'conf-events',
-          subject: subjects.confEvents(conferenceId),
-          msgId: payload.id,
-          payload,
-        });
-      }
+      outbox.push(...(await this.numberEvents(tx, entity, decision.events, now)));
       if (facts.state === 'terminated' && entity.terminatedAt === null) {
         // Ended by a decision of the rules themselves: the owner's /close from their IM client.
         entity.terminatedAt = now;
@@ -406,6 +415,36 @@ export class ConferenceStore {
     if (insert) writes.push(insert);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
     return writes;
+  }
+
+  /**
+   * Numbers a decision's events, the one place a seq is handed out: after the locked row's
+   * `last_seq` (advanced here, written by decisionWrites), or after a higher seq known taken when a
+   * failover lost a commit (seq-floor.ts; the first numbering of a conference in this process asks
+   * CONF_EVENTS once). The seq floor learns the new last seq once `tx` commits.
+   */
+  private async numberEvents(
+    tx: Tx,
+    entity: ConferenceEntity,
+    events: EventDraft[],
+    now: Date,
+  ): Promise<OutboxMessage[]> {
+    if (events.length === 0) return [];
+    const conferenceId = entity.id;
+    entity.lastSeq = await this.seqFloor.continueAfter(conferenceId, entity.lastSeq);
+    const messages = events.map((event): OutboxMessage => {
+      entity.lastSeq += 1;
+      const payload = { ...newEnvelope(now), conferenceId, seq: entity.lastSeq, ...event };
+      return {
+        stream: 'conf-events',
+        subject: subjects.confEvents(conferenceId),
+        msgId: payload.id,
+        payload,
+      };
+    });
+    const numbered = this.numbered.get(tx) ?? new Map<string, number>();
+    this.numbered.set(tx, numbered.set(conferenceId, entity.lastSeq));
+    return messages;
   }
 
   /**
