@@ -599,10 +599,12 @@ export class ConferenceStore {
 
   /** Whether some running conference's deadline has passed (no lock taken). */
   async anyDue(now: Date): Promise<boolean> {
-    const [row] = (await this.dataSource.query(
+    // Every PARLEY_TTL_CHECK_MS on every replica: prepared (parsed and planned once a connection).
+    const [row] = await preparedQuery<{ due: boolean }>(
+      this.dataSource,
       `SELECT EXISTS (SELECT 1 FROM conference WHERE state = 'active' AND idle_deadline <= $1) AS due`,
       [now],
-    )) as Array<{ due: boolean }>;
+    );
     return row?.due ?? false;
   }
 

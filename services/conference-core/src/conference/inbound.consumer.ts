@@ -28,11 +28,15 @@ import {
   type ImInboundV1,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
+import { preparedQuery } from '@parley/persistence';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { InboundService } from './inbound.service.js';
 
 /** How often a replica checks its share of partitions (and takes over a dead one's). */
 const REBALANCE_MS = 1_000;
+/** Replicas alive: holders of the membership lock. Every second on every replica, so prepared. */
+const COUNT_MEMBERS = `SELECT count(*)::int AS members FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::bigint & 4294967295)::oid`;
 /** Conferences in flight per partition (messages pulled and not yet acked). */
 const IN_FLIGHT_PER_PARTITION = 256;
 
@@ -105,11 +109,9 @@ export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async rebalanceOnce(): Promise<void> {
     const locks = this.locks!;
-    const [{ members }] = (await locks.query(
-      `SELECT count(*)::int AS members FROM pg_locks
-        WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ($1::bigint & 4294967295)::oid`,
-      [this.keys[0]],
-    )) as [{ members: number }];
+    const [{ members }] = (await preparedQuery<{ members: number }>(locks.manager, COUNT_MEMBERS, [
+      this.keys[0],
+    ])) as [{ members: number }];
     const share = Math.ceil(INBOUND_PARTITIONS / Math.max(members, 1));
     // More than my share (a replica joined): give the highest ones back.
     for (const partition of this.partitions.slice(share).reverse()) await this.release(partition);

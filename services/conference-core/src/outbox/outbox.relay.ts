@@ -24,6 +24,7 @@ import type { PoolClient } from 'pg';
 import { JetStreamBus } from '@parley/bus';
 import {
   insertRowsStatement,
+  preparedQuery,
   queryPrepared,
   writtenTogether,
   type PipelinedClient,
@@ -124,6 +125,8 @@ interface OutboxRow {
 }
 
 const MARK_SENT = 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])';
+/** The timer's question, every second on every replica: prepared (parsed and planned once). */
+const ANY_UNSENT = 'SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS unsent';
 
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -167,9 +170,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async poll(): Promise<void> {
     if (this.running || this.stopped || Date.now() - this.lastPass < POLL_MS) return;
     try {
-      const [row] = (await this.dataSource.query(
-        'SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS unsent',
-      )) as Array<{ unsent: boolean }>;
+      const [row] = await preparedQuery<{ unsent: boolean }>(this.dataSource, ANY_UNSENT, []);
       if (row?.unsent) this.kick();
     } catch (error) {
       logger().warn({ err: error }, 'outbox relay could not look for unsent rows; retrying');
