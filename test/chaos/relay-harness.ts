@@ -16,14 +16,13 @@ import {
   deliveryFor,
   inboundPartition,
   imDeliveryV2Schema,
-  newEnvelope,
   streams,
   subjects,
   type ConferenceEventV1,
   type ImDeliveryV1,
   type ImDeliveryV2,
 } from '@parley/contracts';
-import { testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
+import { publishInboundMessage, testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
 
 export interface Followed<T> {
   seen: T[];
@@ -106,14 +105,7 @@ export async function startChaosConference(
     conferenceEventV1Schema.parse(v),
   );
   const publishInbound = (from: string, body: string) =>
-    bus.publish(streams.imInbound(), subjects.imInbound('xmpp', conferenceId), {
-      ...newEnvelope(),
-      kind: 'message',
-      network: 'xmpp',
-      conferenceId,
-      from,
-      body,
-    });
+    publishInboundMessage(bus, { network: 'xmpp', conferenceId, from, body });
   const perRecipient = () =>
     deliveries.seen
       .filter((f) => f.conferenceId === conferenceId)

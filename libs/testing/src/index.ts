@@ -10,3 +10,4 @@ export * from './xmpp-component.js';
 export * from './start-service.js';
 export * from './service-process.js';
 export * from './mailbox.js';
+export * from './inbound.js';

@@ -15,12 +15,11 @@ import {
   dlqStream,
   imDeliveryV2Schema,
   inboundPartition,
-  newEnvelope,
   streams,
   subjects,
   type ImDeliveryV2,
 } from '@parley/contracts';
-import { serviceTestEnv, startTestService, waitFor } from '@parley/testing';
+import { publishInboundMessage, serviceTestEnv, startTestService, waitFor } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 
@@ -41,14 +40,7 @@ describe('a failing conference and a healthy one in the same partition', () => {
   let stopReading: (() => Promise<void>) | undefined;
 
   const say = (conferenceId: string, from: string, body: string) =>
-    bus().publish(streams.imInbound(), subjects.imInbound('xmpp', conferenceId), {
-      ...newEnvelope(),
-      kind: 'message',
-      network: 'xmpp',
-      conferenceId,
-      from,
-      body,
-    });
+    publishInboundMessage(bus(), { network: 'xmpp', conferenceId, from, body });
 
   /** Creates conferences until two fall into the same partition; both started, alice and bob joined. */
   async function twoConferencesInOnePartition(): Promise<[string, string]> {

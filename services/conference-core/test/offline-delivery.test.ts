@@ -19,7 +19,7 @@ import {
   type ImDeliveryV1,
   type Network,
 } from '@parley/contracts';
-import { serviceTestEnv, waitFor, startTestService } from '@parley/testing';
+import { publishInboundMessage, serviceTestEnv, waitFor, startTestService } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { PruningScheduler } from '../src/pruning/pruning.scheduler.js';
@@ -58,14 +58,7 @@ describe('offline delivery for networks without offline storage', () => {
     (await deliveries(network)).filter((d) => d.to === to && d.kind === 'message').map((d) => d.body!);
 
   const say = (network: Network, from: string, body: string) =>
-    bus().publish(streams.imInbound(), subjects.imInbound(network, conferenceId), {
-      ...newEnvelope(),
-      kind: 'message',
-      network,
-      conferenceId,
-      from,
-      body,
-    });
+    publishInboundMessage(bus(), { network, conferenceId, from, body });
 
   /** Publishes a presence change as the presence service does; `at` defaults to "later than the last". */
   async function presence(network: Network, address: string, value: AggregatePresence, at?: Date) {
@@ -268,14 +261,7 @@ describe('offline delivery on an IRC network without accounts', () => {
       });
       await rpc.call(conferencesRpc.start, { ownerId, conferenceId: id });
       const inbound = (network: Network, from: string, body: string) =>
-        bus.publish(streams.imInbound(), subjects.imInbound(network, id), {
-          ...newEnvelope(),
-          kind: 'message',
-          network,
-          conferenceId: id,
-          from,
-          body,
-        });
+        publishInboundMessage(bus, { network, conferenceId: id, from, body });
       const presence = (show: 'offline' | 'online') =>
         bus.publish(streams.presenceChanges(), subjects.presenceChanged('irc'), {
           ...newEnvelope(),

@@ -12,12 +12,11 @@ import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   conferenceEventV1Schema,
   conferencesRpc,
-  newEnvelope,
   streams,
   subjects,
   type ConferenceEventV1,
 } from '@parley/contracts';
-import { serviceTestEnv, startTestService, waitFor } from '@parley/testing';
+import { publishInboundMessage, serviceTestEnv, startTestService, waitFor } from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { MAX_CONFERENCES, SeqFloor } from '../src/conference/seq-floor.js';
@@ -53,14 +52,7 @@ describe('conference event seqs after a failover that lost a commit', () => {
   }
 
   const say = (conferenceId: string, from: string, body: string) =>
-    bus().publish(streams.imInbound(), subjects.imInbound('xmpp', conferenceId), {
-      ...newEnvelope(),
-      kind: 'message',
-      network: 'xmpp',
-      conferenceId,
-      from,
-      body,
-    });
+    publishInboundMessage(bus(), { network: 'xmpp', conferenceId, from, body });
 
   /** The seq of the message-accepted event of `body`, once it is published. */
   const publishedSeqOf = (conferenceId: string, body: string) =>
