@@ -22,7 +22,14 @@ import {
   type ImDeliveryV1,
   type ImDeliveryV2,
 } from '@parley/contracts';
-import { publishInboundMessage, testEnv, testSchema, waitFor, type ServiceProcess } from '@parley/testing';
+import {
+  publishInboundMessage,
+  storedCount,
+  testEnv,
+  testSchema,
+  waitFor,
+  type ServiceProcess,
+} from '@parley/testing';
 
 export interface Followed<T> {
   seen: T[];
@@ -178,8 +185,7 @@ export async function waitUntilSettled(
     );
     return rows[0]!.n === 0;
   });
-  const stored = async (stream: string, subject: string) =>
-    (await bus.jsm.streams.info(stream, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+  const stored = (stream: string, subject: string) => storedCount(bus, stream, subject);
   for (const { conferenceId, deliveries, events } of conferences) {
     const storedDeliveries = await stored(
       streams.imOutbound().name,

@@ -25,6 +25,7 @@ import {
   bare,
   createXmppUser,
   holdXmppComponentDomain,
+  readStored,
   serviceTestEnv,
   testEnv,
   waitFor,
@@ -107,21 +108,10 @@ describe('conference time-to-live over XMPP', () => {
     )[0]!;
 
   /** The conference's events on CONF_EVENTS, in order. */
-  async function events(id: string): Promise<ConferenceEventV1[]> {
-    const bus = cores[0]!.get(JetStreamBus);
-    const subject = subjects.confEvents(id);
-    const stream = streams.confEvents().name;
-    const consumer = await bus.js.consumers.get(stream, { filter_subjects: subject });
-    const info = await bus.jsm.streams.info(stream, { subjects_filter: subject });
-    const expected = info.state.subjects?.[subject] ?? 0;
-    const out: ConferenceEventV1[] = [];
-    while (out.length < expected) {
-      const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 2_000 });
-      for await (const m of batch) out.push(conferenceEventV1Schema.parse(m.json()));
-    }
-    await consumer.delete().catch(() => undefined);
-    return out;
-  }
+  const events = (id: string): Promise<ConferenceEventV1[]> =>
+    readStored(cores[0]!.get(JetStreamBus), streams.confEvents().name, subjects.confEvents(id), (v) =>
+      conferenceEventV1Schema.parse(v),
+    );
 
   /** Waits for the goodbye of `who`, then checks the bot also revoked the subscription and went offline. */
   async function seesGoodbye(who: Who, id: string, name: string): Promise<void> {

@@ -11,3 +11,4 @@ export * from './start-service.js';
 export * from './service-process.js';
 export * from './mailbox.js';
 export * from './inbound.js';
+export * from './stored.js';

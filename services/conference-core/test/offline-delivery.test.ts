@@ -19,7 +19,13 @@ import {
   type ImDeliveryV1,
   type Network,
 } from '@parley/contracts';
-import { publishInboundMessage, serviceTestEnv, waitFor, startTestService } from '@parley/testing';
+import {
+  publishInboundMessage,
+  readStored,
+  serviceTestEnv,
+  waitFor,
+  startTestService,
+} from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { PruningScheduler } from '../src/pruning/pruning.scheduler.js';
@@ -37,22 +43,13 @@ describe('offline delivery for networks without offline storage', () => {
 
   /** Every delivery on a network's IM_OUTBOUND subject so far, in stream order. */
   async function deliveries(network: Network): Promise<ImDeliveryV1[]> {
-    const subject = subjects.imOutboundNetwork(network);
-    const stream = streams.imOutbound().name;
-    const consumer = await bus().js.consumers.get(stream, { filter_subjects: subject });
-    const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
-    const expected = Object.values(info.state.subjects ?? {}).reduce((n, count) => n + count, 0);
-    const out: ImDeliveryV1[] = [];
-    for (let read = 0; read < expected;) {
-      const batch = await consumer.fetch({ max_messages: expected - read, expires: 2_000 });
-      for await (const m of batch) {
-        read++;
-        const fanOut = imDeliveryV2Schema.parse(m.json());
-        out.push(...fanOut.recipients.map((r) => deliveryFor(fanOut, r)));
-      }
-    }
-    await consumer.delete().catch(() => undefined);
-    return out;
+    const fanOuts = await readStored(
+      bus(),
+      streams.imOutbound().name,
+      subjects.imOutboundNetwork(network),
+      (v) => imDeliveryV2Schema.parse(v),
+    );
+    return fanOuts.flatMap((fanOut) => fanOut.recipients.map((r) => deliveryFor(fanOut, r)));
   }
   const bodiesTo = async (network: Network, to: string) =>
     (await deliveries(network)).filter((d) => d.to === to && d.kind === 'message').map((d) => d.body!);

@@ -16,7 +16,13 @@ import {
   subjects,
   type ConferenceEventV1,
 } from '@parley/contracts';
-import { publishInboundMessage, serviceTestEnv, startTestService, waitFor } from '@parley/testing';
+import {
+  publishInboundMessage,
+  readStored,
+  serviceTestEnv,
+  startTestService,
+  waitFor,
+} from '@parley/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadServiceConfig } from '../src/config.js';
 import { MAX_CONFERENCES, SeqFloor } from '../src/conference/seq-floor.js';
@@ -36,20 +42,10 @@ describe('conference event seqs after a failover that lost a commit', () => {
   const bus = () => core.get(JetStreamBus);
 
   /** Every event of a conference in CONF_EVENTS, in stream order. */
-  async function eventsOf(conferenceId: string): Promise<ConferenceEventV1[]> {
-    const stream = streams.confEvents().name;
-    const subject = subjects.confEvents(conferenceId);
-    const consumer = await bus().js.consumers.get(stream, { filter_subjects: subject });
-    const info = await bus().jsm.streams.info(stream, { subjects_filter: subject });
-    const expected = info.state.subjects?.[subject] ?? 0;
-    const out: ConferenceEventV1[] = [];
-    while (out.length < expected) {
-      const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 2_000 });
-      for await (const m of batch) out.push(conferenceEventV1Schema.parse(m.json()));
-    }
-    await consumer.delete().catch(() => undefined);
-    return out;
-  }
+  const eventsOf = (conferenceId: string): Promise<ConferenceEventV1[]> =>
+    readStored(bus(), streams.confEvents().name, subjects.confEvents(conferenceId), (v) =>
+      conferenceEventV1Schema.parse(v),
+    );
 
   const say = (conferenceId: string, from: string, body: string) =>
     publishInboundMessage(bus(), { network: 'xmpp', conferenceId, from, body });
