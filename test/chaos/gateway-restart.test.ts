@@ -1,9 +1,14 @@
 /**
- * Chaos: gateway-xmpp killed with SIGKILL after the XMPP server accepted a fan-out delivery and
- * before JetStream got its ack. The next gateway process gets the fan-out again (ack_wait expired)
- * and must not send it a second time: the recipients served are in the KV bucket
- * `delivery_progress`, written before the ack (ADR 0005). The window is held open by the test-only
- * PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS, so the kill lands in it every time.
+ * Chaos: gateway-xmpp killed with SIGKILL after the XMPP server accepted a fan-out delivery. The
+ * next gateway process gets the fan-out again and must not send it a second time: the recipients
+ * served are in the KV bucket `delivery_progress` (ADR 0005). Two windows, each held open by a
+ * test-only hold so the kill lands in it every time:
+ * - before JetStream got the fan-out's ack (PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS): the progress
+ *   is always written before the ack;
+ * - right after the stanzas were written, before anything else of the fan-out ran
+ *   (PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS): the progress is written in the step that wrote them
+ *   (NetworkAdapter.deliver's onWritten). Recorded only once the sends resolved, a kill there made
+ *   the next process send the message again (the chaos suite: 14 of 85 `kill -9 gateway-xmpp`).
  *
  * conference-core runs in this process; the gateway runs as its own process (built dist), with
  * real XMPP users on the shared Prosody (this file holds one of its component domains).
@@ -76,7 +81,12 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
     await releaseDomain?.();
   });
 
-  it('does not send the delivery again from the restarted process', async () => {
+  /**
+   * Sets up a conference of three joined XMPP users, starts a gateway holding fan-outs with
+   * `hold`, has alice write, kills the gateway with SIGKILL once bob and carol got the message,
+   * starts an ordinary one and checks that they got it exactly once.
+   */
+  const killedWhileHolding = async (window: string, hold: Record<string, string>) => {
     const users = await Promise.all(['alice', 'bob', 'carol'].map((name) => createXmppUser(name)));
     const [alice, bob, carol] = await Promise.all(
       users.map((user) => XmppTestClient.connect(user, { autoAcceptSubscriptions: true })),
@@ -108,9 +118,9 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
     first.child.kill('SIGTERM');
     await first.exited();
 
-    // A gateway that holds every served fan-out before its ack: the kill lands in that window.
-    const holding = await startGateway({ PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: String(HOLD_MS) });
-    const text = 'accepted once, acked never';
+    // A gateway that holds every fan-out in the window under test: the kill lands in it.
+    const holding = await startGateway(hold);
+    const text = `accepted once, killed ${window}`;
     await alice!.sendMessage(botJid, text);
     const relayed = `[${users[0]!.username} (xmpp)] ${text}`;
     await bob!.waitForMessage(botJid, relayed, 20_000);
@@ -136,13 +146,32 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
       200,
     );
     // A later message proves the lane moved on; the first one still arrived exactly once.
-    await alice!.sendMessage(botJid, 'after the restart');
+    await alice!.sendMessage(botJid, `after the restart, killed ${window}`);
     for (const client of [bob!, carol!]) {
-      await client.waitForMessage(botJid, `[${users[0]!.username} (xmpp)] after the restart`, 20_000);
+      await client.waitForMessage(
+        botJid,
+        `[${users[0]!.username} (xmpp)] after the restart, killed ${window}`,
+        20_000,
+      );
       expect(
         client.messagesFrom(botJid).filter((m) => m === relayed),
         `${client.user.username}`,
       ).toHaveLength(1);
     }
+    // The component domain is free for the next case.
+    for (const { child, exited } of gateways) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited();
+    }
+  };
+
+  it('does not send the delivery again from the restarted process', async () => {
+    await killedWhileHolding('before the ack', { PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: String(HOLD_MS) });
+  }, 150_000);
+
+  it('does not send the delivery again when killed right after writing it', async () => {
+    await killedWhileHolding('right after the write', {
+      PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS: String(HOLD_MS),
+    });
   }, 150_000);
 });

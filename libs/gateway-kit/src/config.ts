@@ -33,6 +33,8 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
       .transform((value) => value === 'true'),
     /** Test only: hold each served fan-out this long before its ack (0 = never). */
     PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: z.coerce.number().int().nonnegative().default(0),
+    /** Test only: hold each recipient's send this long after the network took it (0 = never). */
+    PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS: z.coerce.number().int().nonnegative().default(0),
   };
 }
 
@@ -62,14 +64,22 @@ export function deliveryOptionsFrom(config: {
   PARLEY_GATEWAY_BATCH_DELIVERIES?: boolean;
   PARLEY_GATEWAY_BOUNCE_RETRY_MS?: string | undefined;
   PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: number;
+  PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS?: number;
   PARLEY_STREAM_REPLICAS?: number;
-}): { bounceRetryMs?: number[]; holdBeforeAckMs: number; replicas: number; batchDeliveries: boolean } {
+}): {
+  bounceRetryMs?: number[];
+  holdBeforeAckMs: number;
+  holdAfterSendMs: number;
+  replicas: number;
+  batchDeliveries: boolean;
+} {
   return {
     batchDeliveries: config.PARLEY_GATEWAY_BATCH_DELIVERIES ?? false,
     ...(config.PARLEY_GATEWAY_BOUNCE_RETRY_MS
       ? { bounceRetryMs: config.PARLEY_GATEWAY_BOUNCE_RETRY_MS.split(',').map(Number) }
       : {}),
     holdBeforeAckMs: config.PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS,
+    holdAfterSendMs: config.PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS ?? 0,
     replicas: config.PARLEY_STREAM_REPLICAS ?? 1,
   };
 }

@@ -116,62 +116,97 @@ export class DeliveryProgressStore {
 }
 
 /**
- * One fan-out's progress while it is served: recipients are marked as the network accepts them and
- * written behind (at most every PROGRESS_WRITE_INTERVAL_MS, one write in flight); `flush()` writes
- * what is not written yet and must succeed before the fan-out is acked.
+ * One fan-out's progress while it is served: a recipient is recorded the moment its delivery is
+ * written to the network (`recordNow`, written to the bucket in the same step) or once its send
+ * resolved (`mark`, written behind, at most every PROGRESS_WRITE_INTERVAL_MS), and taken out again
+ * if the network then turned out not to have it (`unrecord`); `flush()` writes what is not written
+ * yet and must succeed before the fan-out is acked or handed back. Each write holds every recipient
+ * served so far, and one connection's writes are stored in the order they were made, so the last
+ * one stored is the latest state.
  */
 export class FanOutProgress {
-  private written = 0;
+  /** Changes so far, and the latest change a successful write held. */
+  private version = 0;
+  private writtenVersion = 0;
+  /** The latest write in flight. */
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private writeQueued = false;
 
   constructor(
     private readonly store: DeliveryProgressStore,
     private readonly fanOutId: string,
     private readonly recipients: number,
     readonly served: Set<number>,
-  ) {
-    this.written = served.size;
-  }
+  ) {}
 
+  /** A recipient whose send resolved: written behind. */
   mark(index: number): void {
     if (this.served.has(index)) return;
     this.served.add(index);
-    if (!this.timer && !this.writing) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        // A failed write-behind is not lost: flush() writes everything again before the ack.
-        void this.write().catch(() => undefined);
-      }, PROGRESS_WRITE_INTERVAL_MS);
-      this.timer.unref();
-    }
+    this.version += 1;
+    this.writeBehind();
   }
 
-  /** Writes every served recipient not written yet; rejects if the bucket cannot be written. */
+  /**
+   * A recipient whose delivery was just written to the network: recorded and written at once, in a
+   * microtask, so every recipient written in the same step goes in one write and it leaves for NATS
+   * before the process does anything else. A gateway killed right after writing a delivery then
+   * almost never leaves it unrecorded, and its next process does not send it again
+   * (docs/reliability.md). A failed write is not lost: flush() writes everything again.
+   */
+  recordNow(index: number): void {
+    if (this.served.has(index)) return;
+    this.served.add(index);
+    this.version += 1;
+    this.writeSoon();
+  }
+
+  /** A recipient recorded by recordNow whose send then failed: not served after all. */
+  unrecord(index: number): void {
+    if (!this.served.delete(index)) return;
+    this.version += 1;
+    this.writeSoon();
+  }
+
+  /** Writes every change not written yet; rejects if the bucket cannot be written. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.writing?.catch(() => undefined);
-    if (this.served.size > this.written) await this.write();
+    if (this.version > this.writtenVersion) await this.write();
+  }
+
+  private writeSoon(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    queueMicrotask(() => {
+      this.writeQueued = false;
+      void this.write().catch(() => undefined);
+    });
+  }
+
+  private writeBehind(): void {
+    if (this.timer || this.writing) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // A failed write-behind is not lost: flush() writes everything again before the ack.
+      void this.write().catch(() => undefined);
+    }, PROGRESS_WRITE_INTERVAL_MS);
+    this.timer.unref();
   }
 
   private async write(): Promise<void> {
-    const size = this.served.size;
-    this.writing = this.store.writeServed(this.fanOutId, this.served, this.recipients);
+    const version = this.version;
+    const writing = this.store.writeServed(this.fanOutId, this.served, this.recipients);
+    this.writing = writing;
     try {
-      await this.writing;
-      this.written = Math.max(this.written, size);
+      await writing;
+      this.writtenVersion = Math.max(this.writtenVersion, version);
     } finally {
-      this.writing = undefined;
+      if (this.writing === writing) this.writing = undefined;
     }
-    // Recipients served while this write was in flight are written behind too.
-    if (this.served.size > this.written && !this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        // A failed write-behind is not lost: flush() writes everything again before the ack.
-        void this.write().catch(() => undefined);
-      }, PROGRESS_WRITE_INTERVAL_MS);
-      this.timer.unref();
-    }
+    // Changes made while this write was in flight are written behind too.
+    if (this.version > this.writtenVersion) this.writeBehind();
   }
 }

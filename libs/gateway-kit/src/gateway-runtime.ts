@@ -6,7 +6,8 @@
  * limited per recipient, de-duplicated per recipient, and acked only after the adapter says the
  * network accepted every one (a failure is retried, skipping the recipients already served; the
  * network being away is waited out). Which recipients were served is also written to the KV bucket
- * `delivery_progress` before the ack, so a restarted gateway skips them too; a delivery the network
+ * `delivery_progress` — the moment the adapter wrote each one to the network, and always before
+ * the ack — so a restarted gateway skips them too; a delivery the network
  * bounces after accepting it (an XMPP error stanza) is kept there and retried with backoff, and
  * dead-lettered after the last attempt (ADR 0005). A gateway shared out between processes by
  * conference (gateway-irc) consumes only the outbound partitions whose lease it holds in the KV
@@ -77,6 +78,12 @@ export interface GatewayOptions {
    * test can kill the gateway in that window. 0 in production.
    */
   holdBeforeAckMs?: number;
+  /**
+   * Test only: how long each recipient's send is held after the network took it, before the
+   * fan-out goes on (its progress then holds only what was recorded as the network took it), so a
+   * test can kill the gateway in that window. 0 in production.
+   */
+  holdAfterSendMs?: number;
   /** Stream replicas (for the KV bucket). */
   replicas?: number;
   /**
@@ -351,7 +358,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     });
     const results = await Promise.allSettled(
       pending.map(async ({ index, delivery }) => {
-        await this.deliverOne(delivery);
+        try {
+          await this.deliverOne(delivery, 0, () => progress.recordNow(index));
+        } catch (error) {
+          progress.unrecord(index);
+          throw error;
+        }
+        if (this.options.holdAfterSendMs) await sleep(this.options.holdAfterSendMs);
         progress.mark(index);
       }),
     );
@@ -511,10 +524,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         const send = (chains.get(to) ?? Promise.resolve(true)).then(async (previousWent) => {
           if (!previousWent) return false;
           try {
-            await this.deliverOne(delivery);
+            await this.deliverOne(delivery, 0, () => progress.recordNow(index));
             progress.mark(index);
             return true;
           } catch (error) {
+            progress.unrecord(index);
             firstError ??= error;
             return false;
           }
@@ -539,7 +553,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     throw firstError;
   }
 
-  private async deliverOne(delivery: ImDeliveryV1, bounces = 0): Promise<void> {
+  /** `onWritten`: see NetworkAdapter.deliver (a fan-out records its recipient's progress there). */
+  private async deliverOne(delivery: ImDeliveryV1, bounces = 0, onWritten?: () => void): Promise<void> {
     const { network } = this;
     // Only time actually held back by a bucket counts (event-loop delay is not rate limiting).
     const waited = await this.limiter.take(delivery.to);
@@ -550,8 +565,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     // Known before the send: a network may say "no" while the send is still in progress (IRC).
     if (delivery.kind === 'message') this.awaitingBounce.set(delivery.deliveryId, { delivery, bounces });
     try {
-      if (delivery.kind === 'authorization-request') await this.adapter.requestAuthorization(delivery);
-      else await this.adapter.deliver(delivery);
+      if (delivery.kind === 'authorization-request') {
+        await this.adapter.requestAuthorization(delivery, onWritten);
+      } else await this.adapter.deliver(delivery, onWritten);
     } catch (error) {
       this.awaitingBounce.delete(delivery.deliveryId);
       if (error instanceof UndeliverableError) {

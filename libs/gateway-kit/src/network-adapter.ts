@@ -99,10 +99,17 @@ export interface NetworkAdapter {
    * Delivers `message`, `bot-online`, `bot-offline` and `revoke-authorization`. Resolves only
    * once the network accepted it; rejects to have it retried (not acked) with backoff. Throw
    * `UndeliverableError` for a delivery no retry can help (it is logged and dropped).
+   *
+   * `onWritten`, when the adapter can tell, is called synchronously in the very step in which the
+   * delivery was handed to the network connection (right after the system call that wrote it, or
+   * as the network's answer is read), before the promise settles: the kit records the recipient as
+   * served from there, so a process killed just after writing a delivery has almost never left it
+   * unrecorded (docs/reliability.md). If the promise then rejects, the kit takes the recipient as
+   * not served. An adapter that cannot tell never calls it; the promise alone then counts.
    */
-  deliver(delivery: ImDeliveryV1): Promise<void>;
+  deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void>;
   /** The network's form of "may this bot talk to you?" (same contract as deliver). */
-  requestAuthorization(delivery: ImDeliveryV1): Promise<void>;
+  requestAuthorization(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void>;
   /**
    * The contacts of an account on this network, or `supported: false` with the reason; throws
    * `ContactsFetchError` for a wrong password or an unreachable server. `secret` is the account's

@@ -64,12 +64,14 @@ describe('IRC bot connection', () => {
     // One say at a time, as a delivery to one recipient is; the server is stopped (SIGTERM) while
     // they flow, so the connection ends with a say somewhere between its write and its answer.
     const outcomes = new Map<string, 'answered' | 'failed'>();
+    /** The says reported as written (onWritten: the kit records the recipient as served there). */
+    const written = new Set<string>();
     let sent = 0;
     const flowing = (async () => {
       for (;;) {
         const text = `m${++sent}`;
         try {
-          await bot.say(carol.nick, text);
+          await bot.say(carol.nick, text, () => written.add(text));
           outcomes.set(text, 'answered');
         } catch {
           outcomes.set(text, 'failed');
@@ -94,6 +96,10 @@ describe('IRC bot connection', () => {
     expect(
       failed.filter((text) => got.has(text)),
       'failed (so sent again), yet received',
+    ).toEqual([]);
+    expect(
+      answered.filter((text) => !written.has(text)),
+      'answered, yet never reported written',
     ).toEqual([]);
   });
 

@@ -45,6 +45,8 @@ interface PendingSay {
   resolve: (result: SayResult) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  /** NetworkAdapter.deliver's onWritten, until called. */
+  onWritten?: () => void;
 }
 
 const lower = (nick: string) => nick.toLowerCase();
@@ -168,9 +170,17 @@ export class BotConnection {
   /**
    * Says `text` to `nick`, split into lines that fit the protocol; resolves once the server has
    * processed every line (a PING sent after them was answered: the server handles a connection's
-   * lines in order), telling whether the nick was there.
+   * lines in order), telling whether the nick was there. `onWritten` is called right after the
+   * lines and their PING were handed to the kernel in one write (or, when they waited in the
+   * socket's buffer, as the answer is read), before the promise settles.
+   *
+   * Handed to the kernel counts: a gateway killed after that step still has them reach the server,
+   * which reads and processes them (the kernel sends what a dead process wrote). Counting only from
+   * the PONG left a round trip through the server in which a kill meant the next process sent the
+   * message again (the chaos suite: 1 in 5 `kill -9 gateway-irc`). A server going down in that
+   * round trip fails the promise, and the kit takes the recipient as not served.
    */
-  async say(nick: string, text: string): Promise<SayResult> {
+  async say(nick: string, text: string, onWritten?: () => void): Promise<SayResult> {
     const client = this.client;
     if (!client || !this.registered) throw new Error(`IRC bot ${this.name} is not connected`);
     const lines = splitForIrc(text, privmsgTextBytes(client.user.nick, `~${client.user.username}`, nick));
@@ -187,16 +197,27 @@ export class BotConnection {
         this.queuedCommands -= commands;
         reject(new Error(`IRC server did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(token, { target: lower(nick), noSuchNick: false, commands, resolve, reject, timer });
+      this.pending.set(token, {
+        target: lower(nick),
+        noSuchNick: false,
+        commands,
+        resolve,
+        reject,
+        timer,
+        ...(onWritten ? { onWritten } : {}),
+      });
     });
     // One write for the lines and their PING: the server reads them together, so it cannot go
     // down between processing the message and answering (a message delivered without its PONG is
     // sent again: a duplicate, seen at ngircd restarts before this).
     const socket = this.socket;
     socket?.cork();
+    const before = socket?.writableLength ?? 0;
     for (const line of lines) client.say(nick, line);
     client.ping(token);
+    const taken = socket !== undefined && socket.writableLength > before;
     socket?.uncork();
+    if (taken && socket.writableLength === 0 && !socket.destroyed) this.written(token);
     return result;
   }
 
@@ -337,12 +358,21 @@ export class BotConnection {
     }
   }
 
+  /** Calls a say()'s onWritten, once. */
+  private written(token: string, say = this.pending.get(token)): void {
+    const onWritten = say?.onWritten;
+    if (!say || !onWritten) return;
+    delete say.onWritten;
+    onWritten();
+  }
+
   private onPong(token: string | undefined): void {
     const say = token ? this.pending.get(token) : undefined;
     if (!say || !token) return;
     this.pending.delete(token);
     this.queuedCommands -= say.commands;
     clearTimeout(say.timer);
+    this.written(token, say);
     say.resolve(say.noSuchNick ? 'no-such-nick' : 'accepted');
   }
 

@@ -111,7 +111,7 @@ export class IrcAdapter implements NetworkAdapter {
     await this.routing;
   }
 
-  async deliver(delivery: ImDeliveryV1): Promise<void> {
+  async deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
     const nick = this.recipientNick(delivery.to);
     if (this.isOwnBot(nick)) throw new UndeliverableError(`${nick} is a Parley bot: bots never talk to bots`);
     switch (delivery.kind) {
@@ -123,7 +123,8 @@ export class IrcAdapter implements NetworkAdapter {
           throw new Error(`conference ${delivery.conferenceId} has moved to another gateway process`);
         }
         const body = delivery.body ?? '';
-        const result = await bot.say(nick, this.pooled ? tagLines(delivery.conferenceId, body) : body);
+        const text = this.pooled ? tagLines(delivery.conferenceId, body) : body;
+        const result = await bot.say(nick, text, onWritten);
         if (result === 'no-such-nick' && bot.sinceReconnected < this.options.rejoinGraceMs) {
           throw new Error(`${nick} is not on IRC (yet) after the bot reconnected; retrying`);
         }
