@@ -4,7 +4,8 @@
  *   a say() that failed with the connection did not (it is sent again, so it must not have arrived:
  *   otherwise the recipient hears it twice);
  * - the bot quits (SIGTERM, or its conference moving to another gateway process) while a participant
- *   is writing to it: every message is either relayed or refused to its sender ("No such nick").
+ *   is writing to it: every message is either relayed or refused to its sender ("No such nick");
+ *   and while it is saying something: a say in flight is answered and reached its recipient once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -148,5 +149,26 @@ describe('IRC bot connection', () => {
     const relayed = heard.filter((m) => m.from === dave.nick).map((m) => m.text);
     expect(new Set(relayed).size, 'nothing relayed twice').toBe(relayed.length);
     expect(relayed.length + refused.length, `${sent.length} sent, relayed or refused`).toBe(sent.length);
+  });
+
+  it('a bot that quits while saying something has each say in flight answered, not failed', async () => {
+    const { port } = await ownNgircd();
+    const erin = await IrcTestClient.connect('erin', { port });
+    cleanups.push(() => erin.irc.quit('bye'));
+    const botNick = `s${erin.nick}`.slice(0, 16);
+    const bot = new BotConnection('t3', () => botNick, 'Test bot', serverOptions(port), listener);
+    bot.start();
+    await bot.ready(5_000);
+
+    // Written, not yet answered, when the QUIT follows: the server reads them first. Failed, they
+    // would be sent again by the next holder of the conference, and erin would hear them twice.
+    const texts = Array.from({ length: 20 }, (_, i) => `in flight ${i + 1}`);
+    const says = texts.map((text) => bot.say(erin.nick, text));
+    await bot.stop('conference moved');
+    expect(await Promise.allSettled(says)).toEqual(
+      texts.map(() => ({ status: 'fulfilled', value: 'accepted' })),
+    );
+    await waitFor('erin to hear every say', () => erin.messagesFrom(botNick).length >= texts.length, 5_000);
+    expect(erin.messagesFrom(botNick)).toEqual(texts);
   });
 });

@@ -150,21 +150,27 @@ export class BotConnection {
     clearInterval(this.pollTimer);
     const client = this.client;
     this.client = undefined;
-    this.lostConnection(new Error('bot stopped'));
-    if (!client) return;
-    // The server handles a connection's lines in order: what it routed to the bot before it read the
-    // QUIT still arrives, ahead of the server closing the connection, and is relayed (its sender was
-    // told nothing went wrong); after the QUIT, senders get "No such nick".
-    this.leaving = client;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, QUIT_WAIT_MS);
-      client.once('close', () => {
-        clearTimeout(timer);
-        resolve();
+    this.registered = false;
+    if (client) {
+      // The server handles a connection's lines in order, and answers what it read before the QUIT
+      // ahead of closing the connection: says in flight get their PONG and resolve as delivered
+      // (rejected at once, as they used to be, they were sent again — a duplicate, seen in the chaos
+      // suite when a NATS restart moved a conference between processes); what it routed to the bot
+      // before the QUIT still arrives and is relayed (its sender was told nothing went wrong); after
+      // the QUIT, senders get "No such nick".
+      this.leaving = client;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, QUIT_WAIT_MS);
+        client.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.quit(message);
       });
-      client.quit(message);
-    });
-    this.leaving = undefined;
+      this.leaving = undefined;
+    }
+    // What is still unanswered is taken as not delivered.
+    this.lostConnection(new Error('bot stopped'));
   }
 
   /**
