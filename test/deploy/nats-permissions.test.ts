@@ -317,6 +317,23 @@ describe('NATS permissions generated from the contracts', () => {
     await core.violated('publish', `$JS.API.STREAM.PURGE.${streams.confEvents().name}`);
   });
 
+  it('lets a gateway look up a fan-out it did not send, to retry a bounce for it', async () => {
+    const core = await connectAs('conference-core');
+    const coreBus = await JetStreamBus.fromConnection(core.nc);
+    await coreBus.ensureStreams();
+    const subject = subjects.imOutbound('xmpp', 'conf-bounced');
+    await coreBus.js.publish(subject, JSON.stringify({ deliveryId: 'fan-out-1' }), { msgID: 'fan-out-1' });
+    const gateway = await connectAs('gateway-xmpp');
+    const bus = await JetStreamBus.fromConnection(gateway.nc);
+    const since = new Date(Date.now() - 60_000);
+    const data = await bus.storedMessage(streams.imOutbound().name, subject, since, 'fan-out-1');
+    expect(JSON.parse(new TextDecoder().decode(data))).toEqual({ deliveryId: 'fan-out-1' });
+    expect(gateway.violations).toEqual([]);
+    // Reading a stream is not a way to change it.
+    await expect(bus.jsm.streams.purge(streams.imOutbound().name)).rejects.toThrow();
+    await gateway.violated('publish', `$JS.API.STREAM.PURGE.${streams.imOutbound().name}`);
+  });
+
   it('runs every service under its own user: all get ready, answer whom they should, and exit 0 on SIGTERM', async () => {
     const xmpp = await startProsody(path.join(dir, 'prosody'));
     const secrets = generateDevSecrets();

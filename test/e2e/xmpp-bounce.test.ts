@@ -4,6 +4,8 @@
  * `delivery_progress`) and sends it again with backoff, and after the last attempt dead-letters it
  * with the server's reason. Real Prosody: a participant whose account does not exist yet
  * (`service-unavailable`) and one on a domain the server cannot reach (s2s is off: `not-allowed`).
+ * A bounce that reaches a gateway process other than the one that sent the delivery (the sender
+ * died or was replaced first: a remote server can take minutes to bounce) is retried too.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,12 +24,14 @@ import {
   type ImDeliveryV1,
 } from '@parley/contracts';
 import {
+  createXmppUser,
   holdXmppComponentDomain,
   serviceTestEnv,
   startTestService,
   testEnv,
   waitFor,
   XmppTestClient,
+  xml,
 } from '@parley/testing';
 import { AppModule as CoreModule } from '../../services/conference-core/src/app.module.js';
 import { loadServiceConfig as loadCoreConfig } from '../../services/conference-core/src/config.js';
@@ -108,6 +112,46 @@ describe('an XMPP delivery bounced by the server', () => {
     await client.waitForMessage(botJid, /^You are invited to the conference "Late account"/, 20_000);
     await waitFor('the retried delivery to be forgotten', async () => (await keptBounces()) === 0, 15_000);
     expect(client.messagesFrom(botJid).filter((m) => m.startsWith('You are invited'))).toHaveLength(1);
+  }, 60_000);
+
+  it('retries a bounce that reaches a gateway process other than the one that sent the delivery', async () => {
+    const user = await createXmppUser('bounced-later');
+    const client = await XmppTestClient.connect(user);
+    clients.push(client);
+    const conferenceId = await startConference('Bounced later', user.jid);
+    const botJid = `${conferenceId}@${testEnv.xmpp().componentDomain}`;
+    const invited = /^You are invited to the conference "Bounced later"/;
+    await client.waitForMessage(botJid, invited, 20_000);
+    const stanza = client.received.find(
+      (s) => s.attrs.from === botJid && invited.test(s.getChildText('body') ?? ''),
+    );
+    const deliveryId = stanza!.attrs.id as string;
+
+    // The process that sent it is replaced by a new one, which knows nothing of the delivery.
+    await apps.pop()!.close();
+    const xmppConfig = loadXmppConfig(
+      serviceTestEnv('gateway-xmpp', { PARLEY_GATEWAY_BOUNCE_RETRY_MS: RETRY_MS }),
+    );
+    apps.push(await startTestService('gateway-xmpp', XmppGatewayModule.forRoot(xmppConfig)));
+
+    // The error stanza a server sends back for it, carrying the delivery id (as Prosody routes it).
+    await client.send(
+      xml(
+        'message',
+        { to: botJid, type: 'error', id: deliveryId },
+        xml(
+          'error',
+          { type: 'cancel' },
+          xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }),
+        ),
+      ),
+    );
+    await waitFor(
+      'the bounced invitation to be sent again',
+      () => client.messagesFrom(botJid).filter((m) => invited.test(m)).length >= 2,
+      15_000,
+    );
+    await waitFor('the retried delivery to be forgotten', async () => (await keptBounces()) === 0, 15_000);
   }, 60_000);
 
   it("dead-letters it with the server's reason after the last attempt", async () => {

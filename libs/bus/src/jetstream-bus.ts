@@ -162,7 +162,7 @@ export class JetStreamBus {
    * Which of `msgIds` the stream holds on `subject` among the messages stored since `since` (the
    * server's clock). For a publisher that must not store a message twice when the duplicate window
    * (2 minutes) may be over: what a failed attempt stored long ago is looked up, not published again.
-   * Reads the headers only, with an ordered consumer.
+   * Reads the headers only.
    */
   async storedMsgIds(
     streamName: string,
@@ -171,32 +171,67 @@ export class JetStreamBus {
     msgIds: ReadonlySet<string>,
   ): Promise<Set<string>> {
     const found = new Set<string>();
+    await this.scanStored(streamName, subject, since, true, (msg) => {
+      const id = msg.headers?.get('Nats-Msg-Id');
+      if (id && msgIds.has(id)) found.add(id);
+      return found.size < msgIds.size;
+    });
+    return found;
+  }
+
+  /**
+   * The data of the message stored on `subject` since `since` under the Nats-Msg-Id `msgId`
+   * (undefined: none), for a look-up by id — e.g. a gateway rebuilding a delivery it did not send.
+   */
+  async storedMessage(
+    streamName: string,
+    subject: string,
+    since: Date,
+    msgId: string,
+  ): Promise<Uint8Array | undefined> {
+    let data: Uint8Array | undefined;
+    await this.scanStored(streamName, subject, since, false, (msg) => {
+      if (msg.headers?.get('Nats-Msg-Id') === msgId) data = msg.data;
+      return data === undefined;
+    });
+    return data;
+  }
+
+  /**
+   * Reads what the stream stored on `subject` since `since`, oldest first, with a consumer of its
+   * own, until `visit` returns false or everything stored when it began was read.
+   */
+  private async scanStored(
+    streamName: string,
+    subject: string,
+    since: Date,
+    headersOnly: boolean,
+    visit: (msg: JsMsg) => boolean,
+  ): Promise<void> {
     const consumer = await this.js.consumers.get(streamName, {
       filter_subjects: subject,
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: since.toISOString(),
-      headers_only: true,
+      headers_only: headersOnly,
     });
     try {
       // What was stored since then, counted when the consumer was made: read exactly that much.
       let left = (await consumer.info(true)).num_pending;
-      while (left > 0 && found.size < msgIds.size) {
+      while (left > 0) {
         let read = 0;
         for await (const msg of await consumer.fetch({
           max_messages: Math.min(left, 1_000),
           expires: 5_000,
         })) {
           read++;
-          const id = msg.headers?.get('Nats-Msg-Id');
-          if (id && msgIds.has(id)) found.add(id);
+          if (!visit(msg)) return;
         }
-        if (read === 0) break;
+        if (read === 0) return;
         left -= read;
       }
     } finally {
       await consumer.delete().catch(() => undefined);
     }
-    return found;
   }
 
   /** Publishes raw bytes to a dead-letter subject with the reason in headers. */

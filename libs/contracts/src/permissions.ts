@@ -92,7 +92,9 @@ const gatewayNeeds = (network: Network, sharedOut = false): BusNeeds => ({
         }))
       : []),
   ],
-  reads: () => [],
+  // A bounce for a delivery another process sent: its fan-out is looked up in IM_OUTBOUND
+  // (GatewayRuntime.recoverBounced).
+  reads: () => [streams.imOutbound().name],
   // Conference lookups (the bot's name and state, service discovery) and nothing else. A gateway
   // never asks accounts for anything, least of all an owner's IM credentials: contact import
   // (issue: import contacts) is to come through ONE path — contact-import asks accounts for the

@@ -110,6 +110,11 @@ export const DEFAULT_BOUNCE_RETRY_MS = [5_000, 30_000, 120_000, 300_000, 900_000
 
 /** How many recent per-recipient delivery ids are remembered, to skip what a retry already served. */
 const SENT_MEMORY = 100_000;
+/**
+ * How far back a bounce's fan-out is looked for when this process did not send it: XMPP servers
+ * bounce a stanza for an unreachable server once their connection attempt failed (minutes at most).
+ */
+const BOUNCE_LOOKBACK_MS = 60 * 60_000;
 /** Fan-out deliveries in hand at once (across all conference lanes). */
 const IN_FLIGHT = 256;
 
@@ -402,17 +407,62 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   /**
    * The network refused a delivery after accepting it (an XMPP `<message type="error">` carrying the
    * delivery id as its stanza id). The delivery is kept in the KV bucket and sent again after a
-   * backoff; after the last attempt it is dead-lettered (`dlq.<IM_OUTBOUND>`) with the reason.
+   * backoff; after the last attempt it is dead-lettered (`dlq.<IM_OUTBOUND>`) with the reason. A
+   * bounce for a delivery this process did not send (its sender died or was replaced before the
+   * bounce came, or it is too old to be remembered) is rebuilt from its fan-out in IM_OUTBOUND.
    */
-  bounced(deliveryId: string, reason: string): void {
+  bounced(deliveryId: string, reason: string, conferenceId: string): void {
     const sent = this.awaitingBounce.get(deliveryId);
-    const { network } = this;
     if (!sent) {
-      countDelivery(network, 'bounce-unknown');
-      logger().warn({ deliveryId, reason }, 'bounce for a delivery this process did not send; ignored');
+      void this.recoverBounced(deliveryId, reason, conferenceId);
       return;
     }
     this.awaitingBounce.delete(deliveryId);
+    this.keepForRetry(sent, reason);
+  }
+
+  /**
+   * A bounce for a delivery this process does not remember: its fan-out (the part of the delivery id
+   * before the first `:`, the rest being the recipient, see `deliveryFor`) is looked up by its msg id
+   * among the conference's fan-outs of the last BOUNCE_LOOKBACK_MS, and the recipient's delivery is
+   * retried as its first bounce. Only the process that holds the conference does so.
+   */
+  private async recoverBounced(deliveryId: string, reason: string, conferenceId: string): Promise<void> {
+    const { network } = this;
+    const cut = deliveryId.indexOf(':');
+    const fanOutId = deliveryId.slice(0, Math.max(cut, 0));
+    const recipient = deliveryId.slice(cut + 1);
+    let delivery: ImDeliveryV1 | undefined;
+    if (cut > 0 && this.holds(conferenceId)) {
+      try {
+        const data = await this.bus.storedMessage(
+          streams.imOutbound().name,
+          subjects.imOutbound(network, conferenceId),
+          new Date(Date.now() - BOUNCE_LOOKBACK_MS),
+          fanOutId,
+        );
+        const fanOut =
+          data && streams.imOutbound().schema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+        if (fanOut?.success && fanOut.data.recipients.includes(recipient)) {
+          delivery = deliveryFor(fanOut.data, recipient);
+        }
+      } catch (error) {
+        logger().warn({ err: error, deliveryId }, 'could not look up the fan-out of a bounced delivery');
+      }
+    }
+    if (!delivery || delivery.kind !== 'message') {
+      countDelivery(network, 'bounce-unknown');
+      logger().warn({ deliveryId, reason }, 'bounce for a delivery that cannot be found; ignored');
+      return;
+    }
+    logger().info({ deliveryId, reason }, 'bounce for a delivery another process sent: retried here');
+    this.keepForRetry({ delivery, bounces: 0 }, reason);
+  }
+
+  /** Keeps a bounced delivery for its next attempt, or dead-letters it after the last. */
+  private keepForRetry(sent: { delivery: ImDeliveryV1; bounces: number }, reason: string): void {
+    const { network } = this;
+    const { deliveryId } = sent.delivery;
     countDelivery(network, 'bounced');
     const bounces = sent.bounces + 1;
     const delays = this.options.bounceRetryMs ?? DEFAULT_BOUNCE_RETRY_MS;

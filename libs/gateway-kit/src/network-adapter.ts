@@ -50,10 +50,11 @@ export interface GatewayPort {
   /** Reports a presence; only changes are published. */
   presence(update: PresenceDraft): void;
   /**
-   * Reports that the network refused a delivery after `deliver` resolved (an XMPP error stanza
-   * answering it, identified by the delivery id the adapter put on it): the kit retries it later.
+   * Reports that the network refused a delivery of `conferenceId`'s bot after `deliver` resolved (an
+   * XMPP error stanza answering it, identified by the delivery id the adapter put on it): the kit
+   * retries it later, also when this process did not send it (see GatewayRuntime.bounced).
    */
-  bounced(deliveryId: string, reason: string): void;
+  bounced(deliveryId: string, reason: string, conferenceId: string): void;
   /** The bot of one conference, or null when there is none. */
   bot(conferenceId: string): Promise<BotInfo | null>;
   /** The conferences `address` may join. */

@@ -158,14 +158,20 @@ export class BotConnection {
       // suite when a NATS restart moved a conference between processes); what it routed to the bot
       // before the QUIT still arrives and is relayed (its sender was told nothing went wrong); after
       // the QUIT, senders get "No such nick".
+      // The QUIT is written alone and the server closes the connection: irc-framework's quit() also
+      // ends our side at once, and ngircd, reading that end of file, closed the connection with
+      // commands still unprocessed (says in flight never delivered, or delivered and unanswered).
       this.leaving = client;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, QUIT_WAIT_MS);
+        const timer = setTimeout(() => {
+          client.quit(message);
+          resolve();
+        }, QUIT_WAIT_MS);
         client.once('close', () => {
           clearTimeout(timer);
           resolve();
         });
-        client.quit(message);
+        client.raw('QUIT', message);
       });
       this.leaving = undefined;
     }

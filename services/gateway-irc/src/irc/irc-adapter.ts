@@ -131,7 +131,9 @@ export class IrcAdapter implements NetworkAdapter {
         // Otherwise the recipient left after conference-core last saw them online (presence lags up
         // to a poll period): a bounce, so the kit keeps the delivery and tries again later (the nick
         // is reported offline meanwhile, so conference-core queues what comes next).
-        if (result === 'no-such-nick') this.port.bounced(delivery.deliveryId, 'no-such-nick');
+        if (result === 'no-such-nick') {
+          this.port.bounced(delivery.deliveryId, 'no-such-nick', delivery.conferenceId);
+        }
         return;
       }
       case 'bot-online':

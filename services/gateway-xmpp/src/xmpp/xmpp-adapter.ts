@@ -317,7 +317,8 @@ export class XmppAdapter implements NetworkAdapter {
    * id is the delivery id we set; the kit decides whether and when to send it again.
    */
   private onBounce(stanza: Element, id: string | undefined): void {
-    if (!id || parseTarget(stanza.attrs.to as string, this.options.domain).kind !== 'bot') return;
+    const target = parseTarget(stanza.attrs.to as string, this.options.domain);
+    if (!id || target.kind !== 'bot') return;
     const error = stanza.getChild('error');
     const condition = error?.children.find(
       (child): child is Element =>
@@ -325,7 +326,7 @@ export class XmppAdapter implements NetworkAdapter {
     );
     const name = condition?.name ?? 'undefined-condition';
     const text = error?.getChildText('text', NS.stanzas);
-    this.port.bounced(id, text ? `${name} (${text.slice(0, 200)})` : name);
+    this.port.bounced(id, text ? `${name} (${text.slice(0, 200)})` : name, target.conferenceId);
   }
 
   private onPresence(stanza: Element): void {
