@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bareJid,
+  isBounceFrom,
   cleanBody,
   inboundId,
   parseTarget,
@@ -76,6 +77,15 @@ describe('presence', () => {
     ['probe', null, null],
   ])('type %s show %s → %s', (type, show, expected) => {
     expect(presenceShow(type, show)).toBe(expected);
+  });
+
+  it("takes a bounce only from the delivery's recipient or their server", () => {
+    const id = 'fan-out-1#0:bob@example.org';
+    expect(isBounceFrom(id, 'Bob@example.org/phone')).toBe(true);
+    expect(isBounceFrom(id, 'example.org')).toBe(true);
+    expect(isBounceFrom(id, 'carol@example.org/laptop')).toBe(false);
+    expect(isBounceFrom(id, 'other.example')).toBe(false);
+    expect(isBounceFrom(id, undefined)).toBe(false);
   });
 
   it('splits JIDs', () => {

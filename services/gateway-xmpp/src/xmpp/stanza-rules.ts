@@ -39,6 +39,18 @@ export function bareJid(jid: string | undefined): string {
   return (jid ?? '').split('/')[0]!.toLowerCase();
 }
 
+/**
+ * Whether an error stanza from `from` may be the bounce of delivery `deliveryId` (whose id ends in
+ * `:<recipient>`, see `deliveryFor`): it comes from the recipient's address or from their server.
+ * Anyone else — a participant quoting the stanza id of another's delivery — would otherwise have
+ * that delivery sent to the other participant again.
+ */
+export function isBounceFrom(deliveryId: string, from: string | undefined): boolean {
+  const sender = bareJid(from);
+  const recipient = deliveryId.slice(deliveryId.indexOf(':') + 1).toLowerCase();
+  return sender !== '' && (recipient === sender || recipient.endsWith(`@${sender}`));
+}
+
 /** The resource part of a full JID ('' for a bare JID). */
 export function resourceOf(jid: string | undefined): string {
   const slash = (jid ?? '').indexOf('/');

@@ -12,6 +12,7 @@ import { logger } from '@parley/observability';
 import {
   NS,
   bareJid,
+  isBounceFrom,
   botJid,
   cleanBody,
   inboundId,
@@ -318,7 +319,7 @@ export class XmppAdapter implements NetworkAdapter {
    */
   private onBounce(stanza: Element, id: string | undefined): void {
     const target = parseTarget(stanza.attrs.to as string, this.options.domain);
-    if (!id || target.kind !== 'bot') return;
+    if (!id || target.kind !== 'bot' || !isBounceFrom(id, stanza.attrs.from as string | undefined)) return;
     const error = stanza.getChild('error');
     const condition = error?.children.find(
       (child): child is Element =>
