@@ -31,3 +31,14 @@ export function deliveryFor(fanOut: ImDeliveryV2, recipient: string): ImDelivery
   const { recipients: _recipients, ...rest } = fanOut;
   return { ...rest, deliveryId: `${fanOut.deliveryId}:${recipient}`, to: recipient };
 }
+
+/**
+ * The fan-out id and recipient a recipient's delivery id was made of (`deliveryFor`'s inverse), or
+ * undefined when it is not one. The recipient is what follows the last `:`: fan-out ids may hold
+ * colons (a queued delivery's `<cause>#q<n>:<network>:<address>`), our networks' addresses do not.
+ */
+export function fanOutOfDelivery(deliveryId: string): { fanOutId: string; recipient: string } | undefined {
+  const cut = deliveryId.lastIndexOf(':');
+  if (cut <= 0 || cut === deliveryId.length - 1) return undefined;
+  return { fanOutId: deliveryId.slice(0, cut), recipient: deliveryId.slice(cut + 1) };
+}

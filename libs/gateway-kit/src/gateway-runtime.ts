@@ -29,6 +29,7 @@ import {
   conferencesRpc,
   consumers,
   deliveryFor,
+  fanOutOfDelivery,
   inboundPartition,
   inboundPartitions,
   newEnvelope,
@@ -422,29 +423,27 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   /**
-   * A bounce for a delivery this process does not remember: its fan-out (the part of the delivery id
-   * before the first `:`, the rest being the recipient, see `deliveryFor`) is looked up by its msg id
-   * among the conference's fan-outs of the last BOUNCE_LOOKBACK_MS, and the recipient's delivery is
-   * retried as its first bounce. Only the process that holds the conference does so.
+   * A bounce for a delivery this process does not remember: its fan-out (`fanOutOfDelivery`) is
+   * looked up by its msg id among the conference's fan-outs of the last BOUNCE_LOOKBACK_MS, and the
+   * recipient's delivery is retried as its first bounce. Only the process that holds the conference
+   * does so.
    */
   private async recoverBounced(deliveryId: string, reason: string, conferenceId: string): Promise<void> {
     const { network } = this;
-    const cut = deliveryId.indexOf(':');
-    const fanOutId = deliveryId.slice(0, Math.max(cut, 0));
-    const recipient = deliveryId.slice(cut + 1);
+    const parts = fanOutOfDelivery(deliveryId);
     let delivery: ImDeliveryV1 | undefined;
-    if (cut > 0 && this.holds(conferenceId)) {
+    if (parts && this.holds(conferenceId)) {
       try {
         const data = await this.bus.storedMessage(
           streams.imOutbound().name,
           subjects.imOutbound(network, conferenceId),
           new Date(Date.now() - BOUNCE_LOOKBACK_MS),
-          fanOutId,
+          parts.fanOutId,
         );
         const fanOut =
           data && streams.imOutbound().schema.safeParse(JSON.parse(new TextDecoder().decode(data)));
-        if (fanOut?.success && fanOut.data.recipients.includes(recipient)) {
-          delivery = deliveryFor(fanOut.data, recipient);
+        if (fanOut?.success && fanOut.data.recipients.includes(parts.recipient)) {
+          delivery = deliveryFor(fanOut.data, parts.recipient);
         }
       } catch (error) {
         logger().warn({ err: error, deliveryId }, 'could not look up the fan-out of a bounced delivery');

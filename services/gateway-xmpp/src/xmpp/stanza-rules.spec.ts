@@ -86,6 +86,11 @@ describe('presence', () => {
     expect(isBounceFrom(id, 'carol@example.org/laptop')).toBe(false);
     expect(isBounceFrom(id, 'other.example')).toBe(false);
     expect(isBounceFrom(id, undefined)).toBe(false);
+    // A queued delivery, sent later as a fan-out to its one recipient: colons before the recipient.
+    const queued = 'cause-1#q0:xmpp:bob@example.org:bob@example.org';
+    expect(isBounceFrom(queued, 'bob@example.org')).toBe(true);
+    expect(isBounceFrom(queued, 'example.org')).toBe(true);
+    expect(isBounceFrom(queued, 'carol@example.org')).toBe(false);
   });
 
   it('splits JIDs', () => {

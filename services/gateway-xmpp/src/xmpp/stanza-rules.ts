@@ -41,14 +41,14 @@ export function bareJid(jid: string | undefined): string {
 
 /**
  * Whether an error stanza from `from` may be the bounce of delivery `deliveryId` (whose id ends in
- * `:<recipient>`, see `deliveryFor`): it comes from the recipient's address or from their server.
- * Anyone else — a participant quoting the stanza id of another's delivery — would otherwise have
- * that delivery sent to the other participant again.
+ * `:<recipient>`, see `deliveryFor`; what comes before may hold colons too): it comes from the
+ * recipient's address or from their server. Anyone else — a participant quoting the stanza id of
+ * another's delivery — would otherwise have that delivery sent to the other participant again.
  */
 export function isBounceFrom(deliveryId: string, from: string | undefined): boolean {
   const sender = bareJid(from);
-  const recipient = deliveryId.slice(deliveryId.indexOf(':') + 1).toLowerCase();
-  return sender !== '' && (recipient === sender || recipient.endsWith(`@${sender}`));
+  const id = deliveryId.toLowerCase();
+  return sender !== '' && (id.endsWith(`:${sender}`) || id.endsWith(`@${sender}`));
 }
 
 /** The resource part of a full JID ('' for a bare JID). */
