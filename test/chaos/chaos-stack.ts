@@ -321,6 +321,7 @@ export function stackEnv(servers: ChaosServers): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     PARLEY_LOG_LEVEL: process.env.PARLEY_CHAOS_LOG_LEVEL ?? 'error',
     PARLEY_BUS_PREFIX: process.env.PARLEY_BUS_PREFIX,
+    PARLEY_GATEWAY_BATCH_DELIVERIES: process.env.PARLEY_GATEWAY_BATCH_DELIVERIES,
     PARLEY_NATS_URL: servers.natsUrl,
     PARLEY_DATABASE_URL: servers.databaseUrl,
     PARLEY_HTTP_HOST: '127.0.0.1',

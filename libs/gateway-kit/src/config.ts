@@ -26,15 +26,23 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
       .string()
       .regex(/^\d+(,\d+)*$/, 'must be delays in ms, comma-separated, e.g. 5000,30000')
       .optional(),
-    /** Issue a conference's backlog of fan-outs at once (faster; read docs/reliability.md first). */
+    /** Issue a conference's backlog of fan-outs at once (docs/gateway-adapter.md); `false` turns it off. */
     PARLEY_GATEWAY_BATCH_DELIVERIES: z
       .enum(['true', 'false'])
-      .default('false')
+      .default('true')
       .transform((value) => value === 'true'),
     /** Test only: hold each served fan-out this long before its ack (0 = never). */
     PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: z.coerce.number().int().nonnegative().default(0),
     /** Test only: hold each recipient's send this long after the network took it (0 = never). */
     PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS: z.coerce.number().int().nonnegative().default(0),
+    /**
+     * Test only: record delivery progress in the KV bucket even where the adapter's written
+     * deliveries are final (no ack in the writing step), so that a test can hold the bucket's path.
+     */
+    PARLEY_TEST_GATEWAY_RECORD_PROGRESS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
   };
 }
 
@@ -65,21 +73,24 @@ export function deliveryOptionsFrom(config: {
   PARLEY_GATEWAY_BOUNCE_RETRY_MS?: string | undefined;
   PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: number;
   PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS?: number;
+  PARLEY_TEST_GATEWAY_RECORD_PROGRESS?: boolean;
   PARLEY_STREAM_REPLICAS?: number;
 }): {
   bounceRetryMs?: number[];
   holdBeforeAckMs: number;
   holdAfterSendMs: number;
+  recordProgress: boolean;
   replicas: number;
   batchDeliveries: boolean;
 } {
   return {
-    batchDeliveries: config.PARLEY_GATEWAY_BATCH_DELIVERIES ?? false,
+    batchDeliveries: config.PARLEY_GATEWAY_BATCH_DELIVERIES ?? true,
     ...(config.PARLEY_GATEWAY_BOUNCE_RETRY_MS
       ? { bounceRetryMs: config.PARLEY_GATEWAY_BOUNCE_RETRY_MS.split(',').map(Number) }
       : {}),
     holdBeforeAckMs: config.PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS,
     holdAfterSendMs: config.PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS ?? 0,
+    recordProgress: config.PARLEY_TEST_GATEWAY_RECORD_PROGRESS ?? false,
     replicas: config.PARLEY_STREAM_REPLICAS ?? 1,
   };
 }

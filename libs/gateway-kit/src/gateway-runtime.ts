@@ -75,8 +75,9 @@ export interface GatewayOptions {
   /** Delays before the attempts that follow a bounce; after the last, the delivery is dead-lettered. */
   bounceRetryMs?: number[];
   /**
-   * Test only: how long a served fan-out is held before its ack (its progress already written), so a
-   * test can kill the gateway in that window. 0 in production.
+   * Test only: how long a served fan-out is held before its handler returns (its progress already
+   * written, or the fan-out already acked in the step that wrote it), so a test can kill the
+   * gateway in that window. 0 in production.
    */
   holdBeforeAckMs?: number;
   /**
@@ -85,6 +86,11 @@ export interface GatewayOptions {
    * test can kill the gateway in that window. 0 in production.
    */
   holdAfterSendMs?: number;
+  /**
+   * Test only: record progress in the KV bucket even where the adapter's written deliveries are
+   * final (NetworkAdapter.finalWhenWritten), instead of acking in the step that wrote them.
+   */
+  recordProgress?: boolean;
   /** Stream replicas (for the KV bucket). */
   replicas?: number;
   /**
@@ -284,16 +290,17 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       durable,
       filterSubject,
       resetToAckFloor: true,
-      handler: (delivery, context) => this.deliver(delivery, mayHaveBeenServed(context)),
-      // A conference's backlog goes out pipelined: every send issued in order, awaited together.
-      // Off by default: with it, the chaos suite saw messages reordered around a NATS restart
-      // (docs/reliability.md, "Known windows"); on again once that is understood.
+      handler: (delivery, context) =>
+        this.deliver(delivery, mayHaveBeenServed(context), this.ackWhenWritten(context)),
+      // A conference's backlog goes out pipelined: each recipient's sends in order, recipients side
+      // by side, awaited together (PARLEY_GATEWAY_BATCH_DELIVERIES=false: one fan-out at a time).
       ...(this.options.batchDeliveries
         ? {
             batchHandler: (deliveries: ImDeliveryV2[], contexts: MessageContext[]) =>
               this.deliverBatch(
                 deliveries,
                 contexts.map((context) => mayHaveBeenServed(context)),
+                contexts.map((context) => this.ackWhenWritten(context)),
               ),
             maxBatch: 64,
           }
@@ -339,8 +346,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * A fan-out that comes again (a retry, a redelivery after a crash, or a replay after the ack floor)
    * first reads which recipients an earlier attempt or process served.
    */
-  private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false): Promise<void> {
-    await this.serve(fanOut, await this.servedBefore(fanOut, mayHaveBeenServed));
+  private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false, ackNow?: () => void): Promise<void> {
+    await this.serve(fanOut, await this.servedBefore(fanOut, mayHaveBeenServed), ackNow);
+  }
+
+  /** A fan-out's early ack (FanOutProgress), where the adapter's written deliveries are final. */
+  private ackWhenWritten(context: MessageContext): (() => void) | undefined {
+    return this.adapter.finalWhenWritten && !this.options.recordProgress ? context.ackNow : undefined;
   }
 
   /** The recipients of a fan-out an earlier attempt or process served (read only when it may have). */
@@ -351,16 +363,16 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   /** Sends to every recipient not served yet; the sends are issued before the first await. */
-  private async serve(fanOut: ImDeliveryV2, servedBefore: Set<number>): Promise<void> {
+  private async serve(fanOut: ImDeliveryV2, servedBefore: Set<number>, ackNow?: () => void): Promise<void> {
     const { network } = this;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     const total = fanOut.recipients.length;
-    const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
+    const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore, ackNow);
     const pending: Array<{ index: number; delivery: ImDeliveryV1 }> = [];
     fanOut.recipients.forEach((to, index) => {
       const delivery = servedBefore.has(index) ? null : deliveryFor(fanOut, to);
       if (delivery && !this.sent.has(delivery.deliveryId)) pending.push({ index, delivery });
-      else countDelivery(network, 'duplicate');
+      else this.skipServed(progress, index, delivery);
     });
     const results = await Promise.allSettled(
       pending.map(async ({ index, delivery }) => {
@@ -388,6 +400,17 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     }
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     throw failed[0]!.reason;
+  }
+
+  /**
+   * A recipient served before (`delivery` null: by the bucket's record) or sent by this process
+   * already (a retry after a failed batch or progress write): not sent again. Sent here but not in
+   * the bucket, it is recorded now, so that the record is whole before the ack and a later process
+   * replaying the fan-out does not send it again.
+   */
+  private skipServed(progress: FanOutProgress, index: number, delivery: ImDeliveryV1 | null): void {
+    countDelivery(this.network, 'duplicate');
+    if (delivery) progress.mark(index);
   }
 
   private progressStore(): DeliveryProgressStore {
@@ -543,7 +566,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * one round of waiting for many fan-outs instead of one each. Settled before it throws, so a
    * retry one by one never races a send still in flight.
    */
-  private async deliverBatch(fanOuts: ImDeliveryV2[], mayHaveBeenServed: boolean[]): Promise<void> {
+  private async deliverBatch(
+    fanOuts: ImDeliveryV2[],
+    mayHaveBeenServed: boolean[],
+    ackNow: Array<(() => void) | undefined>,
+  ): Promise<void> {
     const { network } = this;
     // Progress reads first (replays only), so that the sends themselves still start in order.
     const served = await Promise.all(
@@ -563,11 +590,12 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         fanOut.deliveryId,
         fanOut.recipients.length,
         before,
+        ackNow[i],
       );
       fanOut.recipients.forEach((to, index) => {
         const delivery = before.has(index) ? null : deliveryFor(fanOut, to);
         if (!delivery || this.sent.has(delivery.deliveryId)) {
-          countDelivery(network, 'duplicate');
+          this.skipServed(progress, index, delivery);
           return;
         }
         const send = (chains.get(to) ?? Promise.resolve(true)).then(async (previousWent) => {
