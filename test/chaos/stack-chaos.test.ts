@@ -21,7 +21,6 @@ import { Kvm } from '@nats-io/kv';
 import { JetStreamBus, RpcClient } from '@parley/bus';
 import {
   conferencesRpc,
-  consumers,
   imDeliveryV2Schema,
   kvBuckets,
   streams,
@@ -553,9 +552,7 @@ function duplicateWindowDuplicates(figures: PhaseFigures[]): number {
 
 /**
  * Per chat text, the XMPP recipients gateway-xmpp recorded as written to their server: the fan-outs
- * of the conference in IM_OUTBOUND, and the recipients served in each — all of them for a fan-out
- * the gateway acked (its written deliveries are final: acked in the step that wrote the last
- * recipient, or after its progress was written), else those in its delivery progress.
+ * of the conference in IM_OUTBOUND, and the recipients served in each (the delivery progress).
  */
 async function writtenToXmppServer(natsUrl: string, conferenceId: string): Promise<Map<string, Set<string>>> {
   const bus = await JetStreamBus.connect({ natsUrl, name: 'chaos-count' });
@@ -568,11 +565,6 @@ async function writtenToXmppServer(natsUrl: string, conferenceId: string): Promi
       filter_subjects: subjects.imOutbound('xmpp', conferenceId),
     });
     const { num_pending: pending } = await consumer.info();
-    const gateway = await bus.jsm.consumers.info(
-      streams.imOutbound().name,
-      consumers.gatewayOutbound('xmpp'),
-    );
-    const acked = (streamSeq: number) => streamSeq <= gateway.ack_floor.stream_seq;
     const written = new Map<string, Set<string>>();
     for (let read = 0; read < pending;) {
       const batch = await consumer.fetch({ max_messages: Math.min(pending - read, 500), expires: 2_000 });
@@ -581,9 +573,7 @@ async function writtenToXmppServer(natsUrl: string, conferenceId: string): Promi
         const fanOut = imDeliveryV2Schema.parse(m.json());
         const text = chatText(fanOut);
         if (text === null) continue;
-        const served = acked(m.seq)
-          ? new Set(fanOut.recipients.keys())
-          : await progress.served(fanOut.deliveryId, fanOut.recipients.length);
+        const served = await progress.served(fanOut.deliveryId, fanOut.recipients.length);
         const to = written.get(text) ?? new Set<string>();
         for (const index of served) to.add(fanOut.recipients[index]!.toLowerCase());
         written.set(text, to);

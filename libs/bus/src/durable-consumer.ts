@@ -9,10 +9,9 @@
  *   a dependency (`isOutage`, e.g. PostgreSQL or the IM network away) is waited out with backoff, as
  *   long as it lasts; any other failure is retried `maxAttempts` times, then dead-lettered with its
  *   reason and acked — only its own lane waited meanwhile;
- * - ack only after the handler returned (its side effect committed), or when it says its work is
- *   done for good (`ackNow`): at-least-once, and handlers are idempotent on the message id; every
- *   message in hand heartbeats (`working()`), so ack_wait only ever expires for a consumer that
- *   really died.
+ * - ack only after the handler returned (its side effect committed): at-least-once, and handlers
+ *   are idempotent on the message id; every message in hand heartbeats (`working()`), so ack_wait
+ *   only ever expires for a consumer that really died.
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { z } from 'zod';
@@ -25,13 +24,6 @@ export interface MessageContext {
   /** 1 on the first attempt; counts server redeliveries and in-process retries. */
   deliveryCount: number;
   streamSequence: number;
-  /**
-   * Acks the message now, in the caller's step, for a handler whose side effect is final before it
-   * returns (a gateway whose network took every recipient of a fan-out): the ack leaves with that
-   * step's writes, and a process killed a moment later has nothing left to be sent again. The
-   * handler must not fail after calling it; the ack after it returns is then a no-op.
-   */
-  ackNow(): void;
 }
 
 export interface DurableConsumerOptions<S extends z.ZodType> {
@@ -218,7 +210,6 @@ export class DurableConsumer<S extends z.ZodType> {
           subject: msg.subject,
           deliveryCount: msg.info.deliveryCount,
           streamSequence: msg.seq,
-          ackNow: () => settle(() => msg.ack()),
         })),
       );
     } catch (error) {
@@ -251,12 +242,7 @@ export class DurableConsumer<S extends z.ZodType> {
       const deliveryCount = firstDelivery + failures + outageWaits;
       const stopTimer = busMetrics.handlerSeconds.startTimer(this.labels);
       try {
-        await this.options.handler(payload, {
-          subject: msg.subject,
-          deliveryCount,
-          streamSequence: msg.seq,
-          ackNow: () => settle(() => msg.ack()),
-        });
+        await this.options.handler(payload, { subject: msg.subject, deliveryCount, streamSequence: msg.seq });
         stopTimer({ outcome: 'ok' });
         msg.ack();
         busMetrics.consumed.inc(this.labels);

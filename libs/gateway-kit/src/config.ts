@@ -35,14 +35,6 @@ export function gatewayConfigShape(defaults: { networkPerSecond: number; recipie
     PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: z.coerce.number().int().nonnegative().default(0),
     /** Test only: hold each recipient's send this long after the network took it (0 = never). */
     PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS: z.coerce.number().int().nonnegative().default(0),
-    /**
-     * Test only: record delivery progress in the KV bucket even where the adapter's written
-     * deliveries are final (no ack in the writing step), so that a test can hold the bucket's path.
-     */
-    PARLEY_TEST_GATEWAY_RECORD_PROGRESS: z
-      .enum(['true', 'false'])
-      .default('false')
-      .transform((value) => value === 'true'),
   };
 }
 
@@ -73,13 +65,11 @@ export function deliveryOptionsFrom(config: {
   PARLEY_GATEWAY_BOUNCE_RETRY_MS?: string | undefined;
   PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS: number;
   PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS?: number;
-  PARLEY_TEST_GATEWAY_RECORD_PROGRESS?: boolean;
   PARLEY_STREAM_REPLICAS?: number;
 }): {
   bounceRetryMs?: number[];
   holdBeforeAckMs: number;
   holdAfterSendMs: number;
-  recordProgress: boolean;
   replicas: number;
   batchDeliveries: boolean;
 } {
@@ -90,7 +80,6 @@ export function deliveryOptionsFrom(config: {
       : {}),
     holdBeforeAckMs: config.PARLEY_TEST_GATEWAY_HOLD_BEFORE_ACK_MS,
     holdAfterSendMs: config.PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS ?? 0,
-    recordProgress: config.PARLEY_TEST_GATEWAY_RECORD_PROGRESS ?? false,
     replicas: config.PARLEY_STREAM_REPLICAS ?? 1,
   };
 }

@@ -123,12 +123,6 @@ export class DeliveryProgressStore {
  * yet and must succeed before the fan-out is acked or handed back. Each write holds every recipient
  * served so far, and one connection's writes are stored in the order they were made, so the last
  * one stored is the latest state.
- *
- * Given `ackNow` (a network whose written deliveries are final, NetworkAdapter.finalWhenWritten),
- * the step that records the last recipient not served yet acks the fan-out instead of writing the
- * bucket: the ack leaves in that step, as the record would have, and an acked fan-out never comes
- * back, so nothing more is written for it. Most fan-outs are written in one step and never touch
- * the bucket (one JetStream write and its answer fewer per fan-out).
  */
 export class FanOutProgress {
   /** Changes so far, and the latest change a successful write held. */
@@ -138,15 +132,12 @@ export class FanOutProgress {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writeQueued = false;
-  /** Acked (ackNow): nothing more is written. */
-  private acked = false;
 
   constructor(
     private readonly store: DeliveryProgressStore,
     private readonly fanOutId: string,
     private readonly recipients: number,
     readonly served: Set<number>,
-    private readonly ackNow?: () => void,
   ) {}
 
   /** A recipient whose send resolved: written behind. */
@@ -183,7 +174,7 @@ export class FanOutProgress {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.writing?.catch(() => undefined);
-    if (this.version > this.writtenVersion && !this.acked) await this.write();
+    if (this.version > this.writtenVersion) await this.write();
   }
 
   private writeSoon(): void {
@@ -191,18 +182,12 @@ export class FanOutProgress {
     this.writeQueued = true;
     queueMicrotask(() => {
       this.writeQueued = false;
-      if (this.ackNow && !this.acked && this.served.size === this.recipients) {
-        this.acked = true;
-        clearTimeout(this.timer);
-        this.ackNow();
-        return;
-      }
       void this.write().catch(() => undefined);
     });
   }
 
   private writeBehind(): void {
-    if (this.timer || this.writing || this.acked) return;
+    if (this.timer || this.writing) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // A failed write-behind is not lost: flush() writes everything again before the ack.
@@ -212,7 +197,6 @@ export class FanOutProgress {
   }
 
   private async write(): Promise<void> {
-    if (this.acked) return;
     const version = this.version;
     const writing = this.store.writeServed(this.fanOutId, this.served, this.recipients);
     this.writing = writing;

@@ -75,9 +75,8 @@ export interface GatewayOptions {
   /** Delays before the attempts that follow a bounce; after the last, the delivery is dead-lettered. */
   bounceRetryMs?: number[];
   /**
-   * Test only: how long a served fan-out is held before its handler returns (its progress already
-   * written, or the fan-out already acked in the step that wrote it), so a test can kill the
-   * gateway in that window. 0 in production.
+   * Test only: how long a served fan-out is held before its ack (its progress already written), so a
+   * test can kill the gateway in that window. 0 in production.
    */
   holdBeforeAckMs?: number;
   /**
@@ -86,11 +85,6 @@ export interface GatewayOptions {
    * test can kill the gateway in that window. 0 in production.
    */
   holdAfterSendMs?: number;
-  /**
-   * Test only: record progress in the KV bucket even where the adapter's written deliveries are
-   * final (NetworkAdapter.finalWhenWritten), instead of acking in the step that wrote them.
-   */
-  recordProgress?: boolean;
   /** Stream replicas (for the KV bucket). */
   replicas?: number;
   /**
@@ -290,8 +284,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       durable,
       filterSubject,
       resetToAckFloor: true,
-      handler: (delivery, context) =>
-        this.deliver(delivery, mayHaveBeenServed(context), this.ackWhenWritten(context)),
+      handler: (delivery, context) => this.deliver(delivery, mayHaveBeenServed(context)),
       // A conference's backlog goes out pipelined: each recipient's sends in order, recipients side
       // by side, awaited together (PARLEY_GATEWAY_BATCH_DELIVERIES=false: one fan-out at a time).
       ...(this.options.batchDeliveries
@@ -300,7 +293,6 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
               this.deliverBatch(
                 deliveries,
                 contexts.map((context) => mayHaveBeenServed(context)),
-                contexts.map((context) => this.ackWhenWritten(context)),
               ),
             maxBatch: 64,
           }
@@ -346,13 +338,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * A fan-out that comes again (a retry, a redelivery after a crash, or a replay after the ack floor)
    * first reads which recipients an earlier attempt or process served.
    */
-  private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false, ackNow?: () => void): Promise<void> {
-    await this.serve(fanOut, await this.servedBefore(fanOut, mayHaveBeenServed), ackNow);
-  }
-
-  /** A fan-out's early ack (FanOutProgress), where the adapter's written deliveries are final. */
-  private ackWhenWritten(context: MessageContext): (() => void) | undefined {
-    return this.adapter.finalWhenWritten && !this.options.recordProgress ? context.ackNow : undefined;
+  private async deliver(fanOut: ImDeliveryV2, mayHaveBeenServed = false): Promise<void> {
+    await this.serve(fanOut, await this.servedBefore(fanOut, mayHaveBeenServed));
   }
 
   /** The recipients of a fan-out an earlier attempt or process served (read only when it may have). */
@@ -363,11 +350,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   /** Sends to every recipient not served yet; the sends are issued before the first await. */
-  private async serve(fanOut: ImDeliveryV2, servedBefore: Set<number>, ackNow?: () => void): Promise<void> {
+  private async serve(fanOut: ImDeliveryV2, servedBefore: Set<number>): Promise<void> {
     const { network } = this;
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     const total = fanOut.recipients.length;
-    const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore, ackNow);
+    const progress = new FanOutProgress(this.progressStore(), fanOut.deliveryId, total, servedBefore);
     const pending: Array<{ index: number; delivery: ImDeliveryV1 }> = [];
     fanOut.recipients.forEach((to, index) => {
       const delivery = servedBefore.has(index) ? null : deliveryFor(fanOut, to);
@@ -566,11 +553,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * one round of waiting for many fan-outs instead of one each. Settled before it throws, so a
    * retry one by one never races a send still in flight.
    */
-  private async deliverBatch(
-    fanOuts: ImDeliveryV2[],
-    mayHaveBeenServed: boolean[],
-    ackNow: Array<(() => void) | undefined>,
-  ): Promise<void> {
+  private async deliverBatch(fanOuts: ImDeliveryV2[], mayHaveBeenServed: boolean[]): Promise<void> {
     const { network } = this;
     // Progress reads first (replays only), so that the sends themselves still start in order.
     const served = await Promise.all(
@@ -590,7 +573,6 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         fanOut.deliveryId,
         fanOut.recipients.length,
         before,
-        ackNow[i],
       );
       fanOut.recipients.forEach((to, index) => {
         const delivery = before.has(index) ? null : deliveryFor(fanOut, to);

@@ -109,14 +109,6 @@ export interface NetworkAdapter {
    * not served. An adapter that cannot tell never calls it; the promise alone then counts.
    */
   deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void>;
-  /**
-   * Optional: true when a delivery reported by `onWritten` is final — its promise then resolves,
-   * and only a later `GatewayPort.bounced` can still refuse it (XMPP: the stanzas are in the
-   * kernel's socket to the server). The kit then acks a fan-out in the step that wrote its last
-   * recipient instead of recording that step's progress (FanOutProgress). Leave it unset when a
-   * written delivery can still fail (IRC: the server's `PONG` confirms it).
-   */
-  readonly finalWhenWritten?: boolean;
   /** The network's form of "may this bot talk to you?" (same contract as deliver). */
   requestAuthorization(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void>;
   /**

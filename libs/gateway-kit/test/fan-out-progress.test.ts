@@ -1,8 +1,7 @@
 /**
  * A fan-out's delivery progress against a real NATS KV bucket: what a restarted gateway reads is
  * what the last process recorded — recipients recorded the moment they were written, taken out
- * again when their send failed after all, and written behind for those marked later; and a fan-out
- * whose written deliveries are final is acked in the step that wrote its last recipient instead.
+ * again when their send failed after all, and written behind for those marked later.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,35 +67,5 @@ describe('fan-out progress in NATS KV', () => {
       ...Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 4 && i !== 5),
     ]);
     expect(await store.served(id, 40)).toEqual(expected);
-  });
-
-  it('acks a fan-out written whole in one step instead of recording it', async () => {
-    const id = fanOutId();
-    let acks = 0;
-    const progress = new FanOutProgress(store, id, 3, new Set([1]), () => (acks += 1));
-    progress.recordNow(0);
-    progress.recordNow(2);
-    expect(acks, 'not before the step ends').toBe(0);
-    await Promise.resolve();
-    expect(acks, 'acked in the step that wrote the last recipient').toBe(1);
-    progress.mark(0);
-    await progress.flush();
-    expect(acks).toBe(1);
-    expect(await store.served(id, 3), 'nothing written for an acked fan-out').toEqual(new Set());
-  });
-
-  it('records the part written in one step, and acks once the rest is written', async () => {
-    const id = fanOutId();
-    let acks = 0;
-    const progress = new FanOutProgress(store, id, 3, new Set(), () => (acks += 1));
-    progress.recordNow(0);
-    await waitFor('the first recipient in the bucket', async () => (await store.served(id, 3)).size === 1);
-    expect(acks, 'not acked while recipients are left').toBe(0);
-    progress.recordNow(1);
-    progress.recordNow(2);
-    await Promise.resolve();
-    expect(acks).toBe(1);
-    await progress.flush();
-    expect(await store.served(id, 3), 'the ack, not the bucket, holds the rest').toEqual(new Set([0]));
   });
 });

@@ -46,11 +46,6 @@ const NO_CONFERENCE = 'There is no conference at this address.';
 
 export class XmppAdapter implements NetworkAdapter {
   readonly network = 'xmpp' as const;
-  /**
-   * A delivery reported written (coalesceWrites: every stanza in the kernel's socket to the server)
-   * cannot fail any more; only an error stanza can refuse it later (a bounce).
-   */
-  readonly finalWhenWritten = true;
   private readonly xmpp: Component;
   private receipts = 0;
   /** The socket corked until the end of this turn of the event loop (coalesceWrites). */
