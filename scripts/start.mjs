@@ -54,6 +54,20 @@ function fail(message) {
   process.stderr.write(`${paint(31, 'parley')} | ${message}\n`);
 }
 
+/** The last `count` lines of a log file, indented (empty when it cannot be read). */
+function lastLines(file, count) {
+  try {
+    return readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-count)
+      .map((line) => `  ${line}`)
+      .join('\n');
+  } catch {
+    return '';
+  }
+}
+
 const isLocal = (host) => ['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0'].includes(host);
 
 async function waitUntil(what, probe, timeoutMs, isAborted = () => false) {
@@ -178,8 +192,9 @@ async function startEmbeddedPostgres(url) {
   );
   started.postgres = child;
   child.once('exit', (code) => {
-    if (!stopping)
-      fail(`the embedded PostgreSQL exited (code ${code}); see ${path.join(dataDir, 'postgres.log')}`);
+    if (stopping) return;
+    const logFile = path.join(dataDir, 'postgres.log');
+    fail(`the embedded PostgreSQL exited (code ${code}); the end of ${logFile}:\n${lastLines(logFile, 10)}`);
   });
   const adminUrl = new URL(url);
   adminUrl.pathname = '/postgres';
@@ -267,7 +282,9 @@ async function ensureNats() {
   });
   started.nats = child;
   child.once('exit', (code) => {
-    if (!stopping) fail(`nats-server exited (code ${code}); see ${path.join(dataDir, 'nats.log')}`);
+    if (stopping) return;
+    const logFile = path.join(dataDir, 'nats.log');
+    fail(`nats-server exited (code ${code}); the end of ${logFile}:\n${lastLines(logFile, 10)}`);
   });
   await waitUntil(
     'nats-server',
