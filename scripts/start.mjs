@@ -54,18 +54,22 @@ function fail(message) {
   process.stderr.write(`${paint(31, 'parley')} | ${message}\n`);
 }
 
-/** The last `count` lines of a log file, indented (empty when it cannot be read). */
-function lastLines(file, count) {
+/** A server this launcher started exited while not stopping: says so, with the end of its log. */
+function reportExit(what, code, logName) {
+  if (stopping) return;
+  const logFile = path.join(dataDir, logName);
+  let tail = '';
   try {
-    return readFileSync(file, 'utf8')
+    tail = readFileSync(logFile, 'utf8')
       .trimEnd()
       .split('\n')
-      .slice(-count)
+      .slice(-10)
       .map((line) => `  ${line}`)
       .join('\n');
   } catch {
-    return '';
+    // no log to show
   }
+  fail(`${what} exited (code ${code}); the end of ${logFile}:\n${tail}`);
 }
 
 const isLocal = (host) => ['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0'].includes(host);
@@ -191,11 +195,7 @@ async function startEmbeddedPostgres(url) {
     { ...owner, stdio: ['ignore', log, log], detached: true },
   );
   started.postgres = child;
-  child.once('exit', (code) => {
-    if (stopping) return;
-    const logFile = path.join(dataDir, 'postgres.log');
-    fail(`the embedded PostgreSQL exited (code ${code}); the end of ${logFile}:\n${lastLines(logFile, 10)}`);
-  });
+  child.once('exit', (code) => reportExit('the embedded PostgreSQL', code, 'postgres.log'));
   const adminUrl = new URL(url);
   adminUrl.pathname = '/postgres';
   await waitUntil(
@@ -281,11 +281,7 @@ async function ensureNats() {
     detached: true,
   });
   started.nats = child;
-  child.once('exit', (code) => {
-    if (stopping) return;
-    const logFile = path.join(dataDir, 'nats.log');
-    fail(`nats-server exited (code ${code}); the end of ${logFile}:\n${lastLines(logFile, 10)}`);
-  });
+  child.once('exit', (code) => reportExit('nats-server', code, 'nats.log'));
   await waitUntil(
     'nats-server',
     async () => (await natsState()) === 'jetstream',

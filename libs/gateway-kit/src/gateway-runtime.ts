@@ -362,16 +362,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       else this.skipServed(progress, index, delivery);
     });
     const results = await Promise.allSettled(
-      pending.map(async ({ index, delivery }) => {
-        try {
-          await this.deliverOne(delivery, 0, () => progress.recordNow(index));
-        } catch (error) {
-          progress.unrecord(index);
-          throw error;
-        }
-        if (this.options.holdAfterSendMs) await sleep(this.options.holdAfterSendMs);
-        progress.mark(index);
-      }),
+      pending.map(({ index, delivery }) => this.serveRecipient(progress, index, delivery)),
     );
     gatewayMetrics.online.set({ network }, this.adapter.isOnline ? 1 : 0);
     try {
@@ -387,6 +378,26 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     }
     if (!this.adapter.isOnline) throw new DependencyUnavailable(`${network} is ${this.adapter.status}`);
     throw failed[0]!.reason;
+  }
+
+  /**
+   * Sends one recipient's delivery of a fan-out and keeps the fan-out's progress: recorded in the
+   * step that wrote it (the adapter's onWritten) or once the send resolved, and taken out again if
+   * the send failed after all.
+   */
+  private async serveRecipient(
+    progress: FanOutProgress,
+    index: number,
+    delivery: ImDeliveryV1,
+  ): Promise<void> {
+    try {
+      await this.deliverOne(delivery, 0, () => progress.recordNow(index));
+    } catch (error) {
+      progress.unrecord(index);
+      throw error;
+    }
+    if (this.options.holdAfterSendMs) await sleep(this.options.holdAfterSendMs);
+    progress.mark(index);
   }
 
   /**
@@ -583,11 +594,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
         const send = (chains.get(to) ?? Promise.resolve(true)).then(async (previousWent) => {
           if (!previousWent) return false;
           try {
-            await this.deliverOne(delivery, 0, () => progress.recordNow(index));
-            progress.mark(index);
+            await this.serveRecipient(progress, index, delivery);
             return true;
           } catch (error) {
-            progress.unrecord(index);
             firstError ??= error;
             return false;
           }
