@@ -30,6 +30,9 @@ import { HEADERS, allStreams, dlqStream, type ServiceName, type StreamDefinition
 import { busMetrics, currentCorrelationId, logger, retry } from '@parley/observability';
 import { DurableConsumer, type DurableConsumerOptions } from './durable-consumer.js';
 import { natsConnectionOptions } from './rpc.js';
+import { skipErrorAfterAnswer } from './request-answer-cost.js';
+
+skipErrorAfterAnswer();
 
 export interface BusConnectOptions {
   natsUrl: string;
