@@ -3,7 +3,8 @@
  * committed decision (kick) and on a timer (rows left by a crash, or by another replica).
  *
  * One replica relays at a time: a pass holds a session advisory lock on the relay's own database
- * connection. Per conference, the row lock of each decision makes id order the commit order. In a
+ * connection; a kick that finds it held is tried again LOCKED_RETRY_MS later (the holder's pass may
+ * have read before this replica's rows committed). Per conference, the row lock of each decision makes id order the commit order. In a
  * batch, each conference's rows of a stream are published one after another and the rest side by
  * side, so a retried publish is never stored behind a later row of its own conference. A pass is two
  * round trips — take the lock and read the unsent rows in one statement, then mark them sent and
@@ -36,6 +37,11 @@ import type { OutboxStream } from './outbox.entity.js';
 
 const BATCH = 256;
 const POLL_MS = 1_000;
+/**
+ * A kick that found another replica relaying is tried again this soon: that replica's pass may
+ * have read before this replica's rows committed, and they would otherwise wait for the poll.
+ */
+const LOCKED_RETRY_MS = 20;
 const CLEANUP_EVERY_MS = 10 * 60_000;
 /** A row tried this long ago may be stored already and out of the 2-minute duplicate window. */
 const UNCERTAIN_AFTER = '60 seconds';
@@ -134,6 +140,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The kick again after a pass found the lock held (one at a time). */
+  private lockedRetry: NodeJS.Timeout | undefined;
   private lastCleanup = 0;
   /** When the last pass began (the timer's poll is skipped while passes run anyway). */
   private lastPass = 0;
@@ -156,6 +164,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.lockedRetry);
     await this.running;
     await this.passes;
     // Closed, not pooled: the session has its own settings (synchronous_commit) and maybe the lock.
@@ -231,7 +240,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     let rows: OutboxRow[];
     try {
       const read = await queryPrepared<OutboxRow & { locked: boolean }>(client, LOCK_AND_READ, [BATCH]);
-      if (!read[0]?.locked) return reportLocked ? 'locked' : 0;
+      if (!read[0]?.locked) {
+        if (reportLocked) return 'locked';
+        this.lockedRetry ??= setTimeout(() => {
+          this.lockedRetry = undefined;
+          this.kick();
+        }, LOCKED_RETRY_MS);
+        return 0;
+      }
       rows = read.filter((row) => row.id !== null);
     } catch (error) {
       this.dropConnection(error);
