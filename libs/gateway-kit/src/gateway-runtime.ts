@@ -41,6 +41,7 @@ import {
   type Network,
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
+import { BoundedMap, BoundedSet } from '@parley/runtime';
 import type { KV } from '@nats-io/kv';
 import { Reconnector } from './backoff.js';
 import {
@@ -49,7 +50,6 @@ import {
   openDeliveryProgressBucket,
   type BouncedDelivery,
 } from './delivery-progress.js';
-import { BoundedMap, BoundedSet } from './bounded-set.js';
 import { PartitionLeases, openGatewayLeasesBucket } from './partition-leases.js';
 import { countDelivery, gatewayMetrics } from './metrics.js';
 import {

@@ -5,7 +5,6 @@ export * from './gateway-kit.module.js';
 export * from './contacts.controller.js';
 export * from './rate-limiter.js';
 export * from './backoff.js';
-export * from './bounded-set.js';
 export * from './metrics.js';
 export * from './config.js';
 export * from './text.js';

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { DependencyUnavailable, JetStreamBus } from '@parley/bus';
 import { streams, subjects } from '@parley/contracts';
 import { logger } from '@parley/observability';
+import { BoundedMap } from '@parley/runtime';
 
 /** Conferences remembered; at ~100 bytes an entry, about 10 MB. */
 export const MAX_CONFERENCES = 100_000;
@@ -27,7 +28,7 @@ const storedSeqSchema = z.object({ seq: z.number().int().nonnegative() });
 
 @Injectable()
 export class SeqFloor {
-  private readonly byConference = new Map<string, number>();
+  private readonly byConference = new BoundedMap<string, number>(MAX_CONFERENCES);
 
   constructor(private readonly bus: JetStreamBus) {}
 
@@ -55,13 +56,7 @@ export class SeqFloor {
 
   /** `seq` of `conferenceId` is taken (committed, or seen published). */
   remember(conferenceId: string, seq: number): void {
-    const known = this.byConference.get(conferenceId);
-    this.byConference.delete(conferenceId); // re-inserted as the newest
-    this.byConference.set(conferenceId, Math.max(seq, known ?? 0));
-    for (const oldest of this.byConference.keys()) {
-      if (this.byConference.size <= MAX_CONFERENCES) break;
-      this.byConference.delete(oldest);
-    }
+    this.byConference.set(conferenceId, Math.max(seq, this.byConference.get(conferenceId) ?? 0));
   }
 
   /**

@@ -9,7 +9,6 @@
  */
 import { MAX_BODY_LENGTH, type BotInfo, type ImDeliveryV1, type PresenceShow } from '@parley/contracts';
 import {
-  BoundedMap,
   UndeliverableError,
   cleanText,
   stableId,
@@ -18,6 +17,7 @@ import {
   type NetworkAdapter,
 } from '@parley/gateway-kit';
 import { logger } from '@parley/observability';
+import { BoundedMap } from '@parley/runtime';
 import { BotConnection, type IrcServerOptions } from './bot-connection.js';
 import { botNick } from './bot-nick.js';
 import { stripFormatting } from './irc-text.js';

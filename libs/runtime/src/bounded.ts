@@ -1,4 +1,7 @@
-/** A set that forgets its oldest entries beyond a capacity: memory of recent ids for de-duplication. */
+/**
+ * A set that forgets its oldest entries beyond a capacity (an entry added again counts as the newest):
+ * memory of recent ids for de-duplication.
+ */
 export class BoundedSet<T> {
   private readonly items = new Set<T>();
 
