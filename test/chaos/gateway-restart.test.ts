@@ -43,10 +43,17 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
   const gateways: ServiceProcess[] = [];
   const clients: XmppTestClient[] = [];
 
-  /** Starts a gateway process and waits until its component is online (/health/ready). */
+  /**
+   * Starts a gateway process and waits until its component is online (/health/ready). It logs at
+   * `info`, so that a failure shows what the processes around the kill did.
+   */
   const startGateway = async (extra: Record<string, string> = {}) => {
     const port = await freePort();
-    const gateway = spawnService('gateway-xmpp', { PARLEY_HTTP_PORT: String(port), ...extra });
+    const gateway = spawnService('gateway-xmpp', {
+      PARLEY_HTTP_PORT: String(port),
+      PARLEY_LOG_LEVEL: 'info',
+      ...extra,
+    });
     gateways.push(gateway);
     await waitFor(
       `gateway-xmpp (pid ${gateway.child.pid}) to be ready`,
@@ -132,7 +139,7 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
 
     // The next process replays everything after the ack floor at once (its predecessor died with the
     // fan-out in hand) and acks it; the delivery progress tells it the recipients were served.
-    await startGateway();
+    const restarted = await startGateway();
     const heldSeq = atKill.delivered.stream_seq;
     await waitFor(
       'the restarted gateway to have handled and acked the held fan-out',
@@ -145,6 +152,13 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
       60_000,
       200,
     );
+    /** The killed and the restarted gateway's last log lines, shown when an assertion fails. */
+    const around = () =>
+      [holding, restarted]
+        .map(
+          (g, i) => `${['killed', 'restarted'][i]} gateway:\n${g.logs().split('\n').slice(-40).join('\n')}`,
+        )
+        .join('\n');
     // A later message proves the lane moved on; the first one still arrived exactly once.
     await alice!.sendMessage(botJid, `after the restart, killed ${window}`);
     for (const client of [bob!, carol!]) {
@@ -155,7 +169,7 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
       );
       expect(
         client.messagesFrom(botJid).filter((m) => m === relayed),
-        `${client.user.username}`,
+        `${client.user.username} got it as often as this (gateways' logs below)\n${around()}`,
       ).toHaveLength(1);
     }
     // The component domain is free for the next case.

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamBus } from '@parley/bus';
+import { logger } from '@parley/observability';
 import { imDeliveryV1Schema, kvBuckets, streams, type Network } from '@parley/contracts';
 import { z } from 'zod';
 
@@ -182,7 +183,7 @@ export class FanOutProgress {
     this.writeQueued = true;
     queueMicrotask(() => {
       this.writeQueued = false;
-      void this.write().catch(() => undefined);
+      void this.write().catch((error: unknown) => this.writeFailed(error));
     });
   }
 
@@ -190,10 +191,20 @@ export class FanOutProgress {
     if (this.timer || this.writing) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // A failed write-behind is not lost: flush() writes everything again before the ack.
-      void this.write().catch(() => undefined);
+      void this.write().catch((error: unknown) => this.writeFailed(error));
     }, PROGRESS_WRITE_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /**
+   * A write before the ack failed: flush() writes everything again before the ack, but a process
+   * killed before then leaves these recipients unrecorded (its successor would send to them again).
+   */
+  private writeFailed(error: unknown): void {
+    logger().warn(
+      { err: error, fanOutId: this.fanOutId, served: this.served.size },
+      'could not record delivery progress yet; written again before the ack',
+    );
   }
 
   private async write(): Promise<void> {

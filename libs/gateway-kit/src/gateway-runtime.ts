@@ -344,9 +344,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
 
   /** The recipients of a fan-out an earlier attempt or process served (read only when it may have). */
   private async servedBefore(fanOut: ImDeliveryV2, mayHaveBeenServed: boolean): Promise<Set<number>> {
-    return mayHaveBeenServed
-      ? this.readProgress(fanOut.deliveryId, fanOut.recipients.length)
-      : new Set<number>();
+    if (!mayHaveBeenServed) return new Set<number>();
+    const served = await this.readProgress(fanOut.deliveryId, fanOut.recipients.length);
+    logger().info(
+      { fanOutId: fanOut.deliveryId, recipients: fanOut.recipients.length, servedBefore: served.size },
+      'a fan-out that may have been served before: recipients recorded as served are skipped',
+    );
+    return served;
   }
 
   /** Sends to every recipient not served yet; the sends are issued before the first await. */

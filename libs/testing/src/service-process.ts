@@ -12,6 +12,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** What the process wrote to stderr so far. */
   stderr(): string;
+  /** Its log lines so far (stdout; at PARLEY_LOG_LEVEL, `error` unless the caller sets another). */
+  logs(): string;
   /** Resolves when the process has exited (at once if it already has). */
   exited(): Promise<void>;
 }
@@ -19,14 +21,17 @@ export interface ServiceProcess {
 /** Runs `services/<service>/dist/main.js` (build first) with `serviceTestEnv(service, extraEnv)`. */
 export function spawnService(service: ServiceName, extraEnv: Record<string, string> = {}): ServiceProcess {
   let stderr = '';
+  let logs = '';
   const child = spawn(process.execPath, [`services/${service}/dist/main.js`], {
     env: { ...process.env, ...serviceTestEnv(service, { PARLEY_LOG_LEVEL: 'error', ...extraEnv }) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
   return {
     child,
     stderr: () => stderr,
+    logs: () => logs,
     exited: () =>
       child.exitCode !== null || child.signalCode !== null
         ? Promise.resolve()
