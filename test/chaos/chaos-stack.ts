@@ -346,6 +346,17 @@ export function stackEnv(servers: ChaosServers): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Connects a participant, trying again while its server refuses the connection or closes it before
+ * registration: after the server restarts, and at start-up on a busy machine (seen once).
+ */
+export async function connectPatiently(
+  participant: { connect(): Promise<void> },
+  what: string,
+): Promise<void> {
+  await waitFor(what, async () => (await participant.connect(), true), 30_000, 500);
+}
+
 /** A participant as the chaos suite sees them: a real client that reconnects, and what it heard from the bot. */
 export interface ChaosParticipant {
   readonly name: string;
@@ -413,7 +424,7 @@ export class XmppParticipant implements ChaosParticipant {
 
   async reconnect(): Promise<void> {
     await this.clients.at(-1)?.stop();
-    await waitFor(`${this.name} to log in again`, async () => (await this.connect(), true), 30_000, 500);
+    await connectPatiently(this, `${this.name} to log in again`);
   }
 
   async stop(): Promise<void> {
@@ -500,12 +511,7 @@ export class IrcParticipant implements ChaosParticipant {
     if (this.registered) this.client?.quit('reconnecting');
     this.client?.removeAllListeners('close');
     this.registered = false;
-    await waitFor(
-      `${this.name} to register on IRC again`,
-      async () => (await this.connect(), true),
-      30_000,
-      500,
-    );
+    await connectPatiently(this, `${this.name} to register on IRC again`);
   }
 
   async stop(): Promise<void> {

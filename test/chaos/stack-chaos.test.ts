@@ -34,6 +34,7 @@ import {
   ChaosServers,
   ChaosService,
   IrcParticipant,
+  connectPatiently,
   STACK_SERVICES,
   XmppParticipant,
   stackEnv,
@@ -152,11 +153,7 @@ describe('chaos: a cross-network conference through every fault', () => {
       (name) => new IrcParticipant(name, `${name}${randomBytes(2).toString('hex')}`, servers.ports.irc),
     );
     participants.push(...xmpp, ...irc);
-    // A connection the server closes before registering (seen once at start-up on a busy machine)
-    // is tried again, as after a server restart.
-    for (const p of [...xmpp, ...irc]) {
-      await waitFor(`${p.name} to connect`, async () => (await p.connect(), true), 30_000, 500);
-    }
+    for (const p of [...xmpp, ...irc]) await connectPatiently(p, `${p.name} to connect`);
     const conference = await rpc.call(conferencesRpc.create, { ownerId, name: 'Chaos' });
     const added = await rpc.call(conferencesRpc.addParticipants, {
       ownerId,
