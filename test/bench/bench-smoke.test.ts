@@ -23,6 +23,8 @@ interface Step {
   latencyMs: Record<string, number | null>;
   cpuPer1000: Record<string, number>;
   pathCpuPer1000: number | null;
+  sent: number;
+  hops?: Record<string, number | { p50: number | null; p99: number | null }>;
 }
 
 interface Saturation {
@@ -92,6 +94,26 @@ describe('npm run bench (smoke configuration)', () => {
       expectComplete(size.parley.fixed, 'Parley fixed rate');
       expect(isFiniteNumber(size.muc.joinSeconds) && isFiniteNumber(size.parley.joinSeconds)).toBe(true);
     }
+  });
+
+  it("splits Parley's fixed-rate latency at the streams and the outbox, for every message sent", () => {
+    for (const size of result.sizes) {
+      const { hops, sent } = size.parley.fixed;
+      expect(hops, 'hop breakdown').toBeDefined();
+      expect(hops!.messages, 'messages traced through IM_INBOUND, the outbox and IM_OUTBOUND').toBe(sent);
+      for (const leg of [
+        'toInbound',
+        'inboundToOutbound',
+        'inboundToDecision',
+        'decisionToRelay',
+        'relayToOutbound',
+        'outboundToClient',
+      ]) {
+        const figure = hops![leg] as { p50: number | null; p99: number | null };
+        expect(isFiniteNumber(figure.p50) && isFiniteNumber(figure.p99), `${leg} p50 and p99`).toBe(true);
+      }
+    }
+    expect(result.table).toContain('where the time goes');
   });
 
   it('produces a saturation figure for both systems, doubling nothing on the way', () => {

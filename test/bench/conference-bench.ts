@@ -12,7 +12,10 @@
  * a saturation search (highest rate with p99 ≤ 250 ms, nothing late, lost or doubled); many
  * conferences (e.g. 200 × 10 participants, 1 msg/s each); the bus floor (bare NATS core and
  * JetStream publish → consume). CPU seconds per 1,000 deliveries of every process on the path come
- * from /proc/<pid>/stat (utime + stime) before and after each step.
+ * from /proc/<pid>/stat (utime + stime) before and after each step. Each Parley fixed-rate step is
+ * also split into legs — client → IM_INBOUND → the decision's transaction → the relay's read →
+ * IM_OUTBOUND → each client — from the times nats-server stored the message in each stream and the
+ * outbox row's timestamps.
  *
  *   npm run bench                     # full run (N = 10, 100, 500; several minutes)
  *   npm run bench -- --quick          # N = 10 and 100, smaller steps; ≤ 5 minutes
@@ -36,8 +39,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { client as xmppClient, xml, type Client } from '@xmpp/client';
+import pg from 'pg';
 import type { Element } from '@xmpp/xml';
 import {
   cleanupNamespace,
@@ -662,6 +666,8 @@ interface SentMessage {
   sender: number;
   recipients: Set<number>;
   seen: Set<number>;
+  /** When each delivery arrived (performance.now()), for the hop breakdown. */
+  arrivals: number[];
 }
 
 class StepTracker {
@@ -684,7 +690,7 @@ class StepTracker {
     const recipients = new Set(members);
     recipients.delete(sender);
     this.expected += recipients.size;
-    this.messages.set(seq, { sentAt, sender, recipients, seen: new Set() });
+    this.messages.set(seq, { sentAt, sender, recipients, seen: new Set(), arrivals: [] });
   }
 
   received(receiver: number, seq: number, at: number): void {
@@ -698,6 +704,7 @@ class StepTracker {
     if (this.closed) return void (this.afterClose += 1);
     const latency = at - message.sentAt;
     this.latencies.push(latency);
+    message.arrivals.push(at);
     if (latency > LATE_MS) this.late += 1;
   }
 
@@ -736,6 +743,8 @@ interface StepResult {
   metrics: Record<string, number>;
   held: boolean;
   window: { startUs: number; endUs: number };
+  /** Parley's fixed steps: where a message's time went, from JetStream's own store timestamps. */
+  hops?: HopBreakdown;
 }
 
 interface Traffic {
@@ -772,6 +781,7 @@ async function measure(traffic: Traffic): Promise<StepResult> {
   const cpuBefore = snapshotCpu();
   const startUs = hrtimeUs();
   const start = performance.now();
+  const startWallMs = Date.now();
   let sent = 0;
   // Paced by the clock: each tick sends every message that is due, so a slow tick does not lower the rate.
   while (sent < total) {
@@ -862,6 +872,8 @@ async function measure(traffic: Traffic): Promise<StepResult> {
       achieved >= 0.9 * traffic.messagesPerSecond,
     window: { startUs, endUs },
   };
+  if (traffic.system === 'parley' && traffic.scenario === 'fixed')
+    result.hops = await hopBreakdown(tag, tracker, startWallMs - start);
   allSteps.push(result);
   say(
     `${traffic.system.padEnd(6)} ${traffic.scenario.padEnd(10)} N=${traffic.participants} ` +
@@ -875,6 +887,122 @@ async function measure(traffic: Traffic): Promise<StepResult> {
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+type Percentiles = { p50: number | null; p99: number | null };
+
+/** Median and p99 of each leg of a message's way, in ms; `messages`: how many were found at every point. */
+interface HopBreakdown {
+  messages: number;
+  /** Sender's client → Prosody → gateway-xmpp → stored in IM_INBOUND. */
+  toInbound: Percentiles;
+  /** IM_INBOUND → conference-core's decision and commit → the relay → stored in IM_OUTBOUND. */
+  inboundToOutbound: Percentiles;
+  /** Its parts, from the outbox row's timestamps: IM_INBOUND → the decision's transaction begins. */
+  inboundToDecision: Percentiles;
+  /** The decision's transaction begins → the relay reads its row (decided, committed, kicked). */
+  decisionToRelay: Percentiles;
+  /** The relay reads the row → stored in IM_OUTBOUND (the publish). */
+  relayToOutbound: Percentiles;
+  /** IM_OUTBOUND → gateway-xmpp → Prosody → each recipient's client (one sample per delivery). */
+  outboundToClient: Percentiles;
+}
+
+/**
+ * Splits a step's latency at the two streams a message crosses, using the time nats-server stored
+ * it (the same machine's clock as the clients'). `wallOffset` turns the bench's performance.now()
+ * into wall-clock milliseconds.
+ */
+async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: number): Promise<HopBreakdown> {
+  const since = Math.min(...[...tracker.messages.values()].map((m) => m.sentAt)) + wallOffset - 1_000;
+  const [inbound, outbound] = await Promise.all(
+    ['IM_INBOUND', 'IM_OUTBOUND'].map((base) => storedAt(`${prefix.toUpperCase()}_${base}`, tag, since)),
+  );
+  const rows = await outboxTimes(tag, since);
+  const toInbound: number[] = [];
+  const inboundToOutbound: number[] = [];
+  const outboundToClient: number[] = [];
+  const inboundToDecision: number[] = [];
+  const decisionToRelay: number[] = [];
+  const relayToOutbound: number[] = [];
+  for (const [seq, message] of tracker.messages) {
+    const inAt = inbound!.get(seq);
+    const outAt = outbound!.get(seq);
+    const row = rows.get(seq);
+    if (inAt === undefined || outAt === undefined || row === undefined) continue;
+    toInbound.push(inAt - (message.sentAt + wallOffset));
+    inboundToOutbound.push(outAt - inAt);
+    inboundToDecision.push(row.createdAt - inAt);
+    decisionToRelay.push(row.attemptedAt - row.createdAt);
+    relayToOutbound.push(outAt - row.attemptedAt);
+    for (const at of message.arrivals) outboundToClient.push(at + wallOffset - outAt);
+  }
+  const summary = (samples: number[]) => {
+    const { p50, p99 } = latencySummary(samples);
+    return { p50, p99 };
+  };
+  return {
+    messages: toInbound.length,
+    toInbound: summary(toInbound),
+    inboundToOutbound: summary(inboundToOutbound),
+    inboundToDecision: summary(inboundToDecision),
+    decisionToRelay: summary(decisionToRelay),
+    relayToOutbound: summary(relayToOutbound),
+    outboundToClient: summary(outboundToClient),
+  };
+}
+
+/**
+ * conference-core's outbox rows of step `tag` (IM_OUTBOUND only): `created_at` is now() of the
+ * decision's transaction (its start), `attempted_at` now() of the relay's read. Wall-clock ms.
+ */
+async function outboxTimes(tag: string, sinceMs: number) {
+  const client = new pg.Client({ connectionString: testEnv.databaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ seq: string; created: number; attempted: number }>(
+      `SELECT substring(payload::text FROM $1) AS seq,
+              extract(epoch FROM created_at) * 1000 AS created,
+              extract(epoch FROM attempted_at) * 1000 AS attempted
+         FROM "${prefix}_conference_core".outbox
+        WHERE stream = 'im-outbound' AND created_at >= to_timestamp($2 / 1000.0) AND attempted_at IS NOT NULL`,
+      [`bench ${tag} (\\d+) `, sinceMs],
+    );
+    const times = new Map<number, { createdAt: number; attemptedAt: number }>();
+    for (const row of rows)
+      if (row.seq !== null && !times.has(Number(row.seq)))
+        times.set(Number(row.seq), { createdAt: Number(row.created), attemptedAt: Number(row.attempted) });
+    return times;
+  } finally {
+    await client.end();
+  }
+}
+
+/** When nats-server stored each bench message of step `tag` in `stream` (wall-clock ms; first copy). */
+async function storedAt(stream: string, tag: string, sinceMs: number): Promise<Map<number, number>> {
+  const nc = await natsConnect({ servers: testEnv.natsUrl(), noAsyncTraces: true });
+  const found = new Map<number, number>();
+  const pattern = new RegExp(`bench ${tag} (\\d+) `);
+  try {
+    const consumer = await jetstream(nc).consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(sinceMs).toISOString(),
+    });
+    for (;;) {
+      let fetched = 0;
+      let pending = 0;
+      for await (const msg of await consumer.fetch({ max_messages: 1_000, expires: 2_000 })) {
+        fetched += 1;
+        pending = msg.info.pending;
+        const hit = pattern.exec(msg.string());
+        if (hit && !found.has(Number(hit[1]))) found.set(Number(hit[1]), Number(msg.timestampNanos) / 1e6);
+      }
+      if (fetched === 0 || pending === 0) break;
+    }
+  } finally {
+    await closeQuietly(nc);
+  }
+  return found;
+}
 
 // ---- scenarios ----------------------------------------------------------------------------------
 
@@ -1418,6 +1546,33 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
   for (const label of labels) cpuRows.push([label, ...steps.map((s) => String(s.cpuPer1000[label] ?? '–'))]);
   cpuRows.push(['path total (MUC: Prosody)', ...steps.map((s) => String(s.pathCpuPer1000 ?? '–'))]);
   text += `\n\n${table(cpuRows)}`;
+
+  const traced = sizes.map((s) => s.parley.fixed).filter((step) => step.hops);
+  if (traced.length > 0) {
+    const leg = (h: Percentiles) => `${fmtMs(h.p50)} / ${fmtMs(h.p99)}`;
+    text += `\n\n${table([
+      [
+        'Parley fixed step: where the time goes, p50 / p99',
+        'client → IM_INBOUND',
+        'IM_INBOUND → IM_OUTBOUND (→ decision begins → relay reads → stored)',
+        'IM_OUTBOUND → client',
+        'end to end',
+      ],
+      ...traced.map((step) => [
+        `N = ${step.participants} (${step.hops!.messages} messages traced)`,
+        leg(step.hops!.toInbound),
+        `${leg(step.hops!.inboundToOutbound)} (${[
+          step.hops!.inboundToDecision,
+          step.hops!.decisionToRelay,
+          step.hops!.relayToOutbound,
+        ]
+          .map((h) => fmtMs(h.p50))
+          .join(' + ')} p50)`,
+        leg(step.hops!.outboundToClient),
+        leg(step.latencyMs),
+      ]),
+    ])}`;
+  }
 
   if (floor) {
     text += `\n\n${table([
