@@ -7,8 +7,10 @@
  *   is always written before the ack;
  * - right after the stanzas were written, before anything else of the fan-out ran
  *   (PARLEY_TEST_GATEWAY_HOLD_AFTER_SEND_MS): the progress is written in the step that wrote them
- *   (NetworkAdapter.deliver's onWritten). Recorded only once the sends resolved, a kill there made
- *   the next process send the message again (the chaos suite: 14 of 85 `kill -9 gateway-xmpp`).
+ *   (NetworkAdapter.deliver's onWritten), or, when the kernel took them only later (a full socket
+ *   buffer: Prosody busy), in the step their send resolved. Recorded only after the sends
+ *   resolved, a kill there made the next process send the message again (the chaos suite: 14 of 85
+ *   `kill -9 gateway-xmpp`); the kit's progress-after-send test checks both steps' records.
  *
  * conference-core runs in this process; the gateway runs as its own process (built dist), with
  * real XMPP users on the shared Prosody (this file holds one of its component domains).

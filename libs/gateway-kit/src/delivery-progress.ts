@@ -118,10 +118,12 @@ export class DeliveryProgressStore {
 
 /**
  * One fan-out's progress while it is served: a recipient is recorded the moment its delivery is
- * written to the network (`recordNow`, written to the bucket in the same step) or once its send
- * resolved (`mark`, written behind, at most every PROGRESS_WRITE_INTERVAL_MS), and taken out again
- * if the network then turned out not to have it (`unrecord`); `flush()` writes what is not written
- * yet and must succeed before the fan-out is acked or handed back. Each write holds every recipient
+ * written to the network (`recordNow`, written to the bucket in the same step: the writing step, or
+ * the step its send resolved when the adapter could not tell the first), a recipient this process
+ * served before and finds missing from the record is added written behind (`mark`, at most every
+ * PROGRESS_WRITE_INTERVAL_MS), and one is taken out again if the network then turned out not to
+ * have it (`unrecord`); `flush()` writes what is not written yet and must succeed before the
+ * fan-out is acked or handed back. Each write holds every recipient
  * served so far, and one connection's writes are stored in the order they were made, so the last
  * one stored is the latest state.
  */
@@ -141,7 +143,7 @@ export class FanOutProgress {
     readonly served: Set<number>,
   ) {}
 
-  /** A recipient whose send resolved: written behind. */
+  /** A recipient served earlier whose record is not written yet (nothing new was sent): written behind. */
   mark(index: number): void {
     if (this.served.has(index)) return;
     this.served.add(index);

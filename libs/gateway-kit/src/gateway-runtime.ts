@@ -80,9 +80,9 @@ export interface GatewayOptions {
    */
   holdBeforeAckMs?: number;
   /**
-   * Test only: how long each recipient's send is held after the network took it, before the
-   * fan-out goes on (its progress then holds only what was recorded as the network took it), so a
-   * test can kill the gateway in that window. 0 in production.
+   * Test only: how long each recipient's send is held once the network took it and it was recorded
+   * (in the writing step, or in the step its send resolved), before the fan-out goes on, so a test
+   * can kill the gateway in that window. 0 in production.
    */
   holdAfterSendMs?: number;
   /** Stream replicas (for the KV bucket). */
@@ -386,8 +386,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
 
   /**
    * Sends one recipient's delivery of a fan-out and keeps the fan-out's progress: recorded in the
-   * step that wrote it (the adapter's onWritten) or once the send resolved, and taken out again if
-   * the send failed after all.
+   * step that wrote it (the adapter's onWritten) or, when the adapter could not tell then (the
+   * server connection's buffer was full, so the kernel took the stanzas later), in the step its send
+   * resolved — at once, not written behind: a gateway killed in between left a delivery the server
+   * had without a record, and its next process sent it again. Taken out again if the send failed.
    */
   private async serveRecipient(
     progress: FanOutProgress,
@@ -400,8 +402,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       progress.unrecord(index);
       throw error;
     }
+    progress.recordNow(index);
     if (this.options.holdAfterSendMs) await sleep(this.options.holdAfterSendMs);
-    progress.mark(index);
   }
 
   /**
