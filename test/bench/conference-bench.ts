@@ -914,10 +914,11 @@ interface HopBreakdown {
  */
 async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: number): Promise<HopBreakdown> {
   const since = Math.min(...[...tracker.messages.values()].map((m) => m.sentAt)) + wallOffset - 1_000;
-  const [inbound, outbound] = await Promise.all(
-    ['IM_INBOUND', 'IM_OUTBOUND'].map((base) => storedAt(`${prefix.toUpperCase()}_${base}`, tag, since)),
-  );
-  const rows = await outboxTimes(tag, since);
+  const [inbound, outbound, rows] = await Promise.all([
+    storedAt(`${prefix.toUpperCase()}_IM_INBOUND`, tag, since),
+    storedAt(`${prefix.toUpperCase()}_IM_OUTBOUND`, tag, since),
+    outboxTimes(tag, since),
+  ]);
   const toInbound: number[] = [];
   const inboundToOutbound: number[] = [];
   const outboundToClient: number[] = [];
@@ -925,8 +926,8 @@ async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: numbe
   const decisionToRelay: number[] = [];
   const relayToOutbound: number[] = [];
   for (const [seq, message] of tracker.messages) {
-    const inAt = inbound!.get(seq);
-    const outAt = outbound!.get(seq);
+    const inAt = inbound.get(seq);
+    const outAt = outbound.get(seq);
     const row = rows.get(seq);
     if (inAt === undefined || outAt === undefined || row === undefined) continue;
     toInbound.push(inAt - (message.sentAt + wallOffset));
