@@ -301,7 +301,7 @@ describe('chaos: a cross-network conference through every fault', () => {
       expect(total.losses, 'accepted messages some recipient never heard').toBe(0);
       // Known at-least-once windows (docs/reliability.md): a gateway killed in the step between
       // writing a delivery to its IM server and its progress record leaving (the next process sends
-      // it again; 3 in 55 gateway-irc kills, 0 in 75 gateway-xmpp kills since 29 Nov), and an IRC
+      // it again; 4 in 86 gateway-irc kills, 0 in 106 gateway-xmpp kills since 29 Nov), and an IRC
       // delivery around an ngircd restart (rare, cause not found). Reported, and bounded by one per
       // such fault; everywhere else a duplicate fails.
       for (const phase of figures.filter(isDuplicateWindow)) {
