@@ -123,9 +123,9 @@ export class DeliveryProgressStore {
  * served before and finds missing from the record is added written behind (`mark`, at most every
  * PROGRESS_WRITE_INTERVAL_MS), and one is taken out again if the network then turned out not to
  * have it (`unrecord`); `flush()` writes what is not written yet and must succeed before the
- * fan-out is acked or handed back. Each write holds every recipient
- * served so far, and one connection's writes are stored in the order they were made, so the last
- * one stored is the latest state.
+ * fan-out is acked or handed back. Each write holds every recipient served so far, and one
+ * connection's writes are stored in the order they were made, so the last one stored is the
+ * latest state.
  */
 export class FanOutProgress {
   /** Changes so far, and the latest change a successful write held. */
