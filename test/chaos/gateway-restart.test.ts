@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JetStreamBus, RpcClient } from '@parley/bus';
-import { conferencesRpc, consumers, streams } from '@parley/contracts';
+import { conferencesRpc, consumers, streams, type ImDeliveryV2 } from '@parley/contracts';
+import { DeliveryProgressStore, openDeliveryProgressBucket } from '@parley/gateway-kit';
 import {
   createXmppUser,
   holdXmppComponentDomain,
@@ -136,6 +137,19 @@ describe('gateway-xmpp killed between the network accepting a delivery and its a
     await carol!.waitForMessage(botJid, relayed, 20_000);
     const atKill = await outbound();
     expect(atKill.num_ack_pending, 'the fan-out is still unacked when the gateway dies').toBeGreaterThan(0);
+    // What the next process will read: both recipients recorded while the fan-out is held. (The
+    // record leaves before the hold begins; under the whole suite's load nats-server may take a
+    // while to store it, and a kill before it is stored is the known window, not what this tests.)
+    const held = (await bus.jsm.streams.getMessage(streams.imOutbound().name, {
+      seq: atKill.delivered.stream_seq,
+    }))!.json<ImDeliveryV2>();
+    const progress = new DeliveryProgressStore(await openDeliveryProgressBucket(bus), 'xmpp');
+    await waitFor(
+      `bob and carol recorded as served in the progress of ${held.deliveryId}`,
+      async () => (await progress.served(held.deliveryId, held.recipients.length)).size === 2,
+      20_000,
+      50,
+    );
     holding.child.kill('SIGKILL');
     await holding.exited();
 

@@ -89,6 +89,17 @@ export class DeliveryProgressStore {
     return decodeServed(entry.string(), recipients);
   }
 
+  /**
+   * Resolves once nats-server has stored every write to the bucket that it had taken in before this
+   * call: this is a write of its own, to a key nothing reads, and a stream stores what it is given
+   * in order. A process that replays a killed predecessor's fan-outs calls it before it reads their
+   * progress: on a loaded server the predecessor's last record, sent before the kill, may still be
+   * waiting to be stored, and a read before it would send those recipients the delivery again.
+   */
+  async settle(): Promise<void> {
+    await this.kv.put(`p.${this.network}.settle`, '1');
+  }
+
   async writeServed(fanOutId: string, served: ReadonlySet<number>, recipients: number): Promise<void> {
     await this.kv.put(this.progressKey(fanOutId), encodeServed(served, recipients));
   }

@@ -272,27 +272,42 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * One delivery consumer. A predecessor killed with fan-outs in hand: they would come back only
    * after ack_wait, behind newer ones (out of order). So the consumer restarts just after its ack
    * floor (one process consumes it at a time), and every fan-out up to the last one handed out
-   * before is checked against the delivery progress: some were served, even acked, already.
+   * before is checked against the delivery progress: some were served, even acked, already. The
+   * first such check waits until the bucket stored what it had been sent (`settle`): the
+   * predecessor's last record may still have been on its way into the stream.
    */
   private async consume(durable: string, filterSubject: string) {
     const before = await this.bus.jsm.consumers.info(streams.imOutbound().name, durable).catch(() => null);
     const replayUpTo = before?.delivered.stream_seq ?? 0;
-    const mayHaveBeenServed = (context: MessageContext) =>
-      context.deliveryCount > 1 || context.streamSequence <= replayUpTo;
+    // Before the first progress read of this consumer, the bucket has stored what it was sent.
+    let settled: Promise<void> | undefined;
+    const mayHaveBeenServed = async (context: MessageContext) => {
+      if (context.deliveryCount === 1 && context.streamSequence > replayUpTo) return false;
+      settled ??= this.progressStore()
+        .settle()
+        .catch((error: unknown) => {
+          settled = undefined;
+          throw new DependencyUnavailable(
+            `delivery progress could not be written: ${(error as Error).message}`,
+          );
+        });
+      await settled;
+      return true;
+    };
     return this.bus.consume({
       stream: streams.imOutbound(),
       durable,
       filterSubject,
       resetToAckFloor: true,
-      handler: (delivery, context) => this.deliver(delivery, mayHaveBeenServed(context)),
+      handler: async (delivery, context) => this.deliver(delivery, await mayHaveBeenServed(context)),
       // A conference's backlog goes out pipelined: each recipient's sends in order, recipients side
       // by side, awaited together (PARLEY_GATEWAY_BATCH_DELIVERIES=false: one fan-out at a time).
       ...(this.options.batchDeliveries
         ? {
-            batchHandler: (deliveries: ImDeliveryV2[], contexts: MessageContext[]) =>
+            batchHandler: async (deliveries: ImDeliveryV2[], contexts: MessageContext[]) =>
               this.deliverBatch(
                 deliveries,
-                contexts.map((context) => mayHaveBeenServed(context)),
+                await Promise.all(contexts.map((context) => mayHaveBeenServed(context))),
               ),
             maxBatch: 64,
           }
