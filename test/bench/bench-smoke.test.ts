@@ -105,8 +105,8 @@ describe('npm run bench (smoke configuration)', () => {
         'toInbound',
         'inboundToOutbound',
         'inboundToDecision',
-        'decisionToRelay',
-        'relayToOutbound',
+        'decisionToDecided',
+        'decidedToOutbound',
         'outboundToClient',
       ]) {
         const figure = hops![leg] as { p50: number | null; p99: number | null };

@@ -906,10 +906,10 @@ interface HopBreakdown {
   inboundToOutbound: Percentiles;
   /** Its parts, from the outbox row's timestamps: IM_INBOUND → the decision's transaction begins. */
   inboundToDecision: Percentiles;
-  /** The decision's transaction begins → the relay reads its row (decided, committed, kicked). */
-  decisionToRelay: Percentiles;
-  /** The relay reads the row → stored in IM_OUTBOUND (the publish). */
-  relayToOutbound: Percentiles;
+  /** The decision's transaction begins → its outbox rows are written (claimed, loaded, decided). */
+  decisionToDecided: Percentiles;
+  /** Its rows written → stored in IM_OUTBOUND (the commit, then the hand-over's publish). */
+  decidedToOutbound: Percentiles;
   /** IM_OUTBOUND → gateway-xmpp → Prosody → each recipient's client (one sample per delivery). */
   outboundToClient: Percentiles;
 }
@@ -930,8 +930,8 @@ async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: numbe
   const inboundToOutbound: number[] = [];
   const outboundToClient: number[] = [];
   const inboundToDecision: number[] = [];
-  const decisionToRelay: number[] = [];
-  const relayToOutbound: number[] = [];
+  const decisionToDecided: number[] = [];
+  const decidedToOutbound: number[] = [];
   for (const [seq, message] of tracker.messages) {
     const inAt = inbound.get(seq);
     const outAt = outbound.get(seq);
@@ -940,8 +940,8 @@ async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: numbe
     toInbound.push(inAt - (message.sentAt + wallOffset));
     inboundToOutbound.push(outAt - inAt);
     inboundToDecision.push(row.createdAt - inAt);
-    decisionToRelay.push(row.attemptedAt - row.createdAt);
-    relayToOutbound.push(outAt - row.attemptedAt);
+    decisionToDecided.push(row.attemptedAt - row.createdAt);
+    decidedToOutbound.push(outAt - row.attemptedAt);
     for (const at of message.arrivals) outboundToClient.push(at + wallOffset - outAt);
   }
   const summary = (samples: number[]) => {
@@ -953,15 +953,16 @@ async function hopBreakdown(tag: string, tracker: StepTracker, wallOffset: numbe
     toInbound: summary(toInbound),
     inboundToOutbound: summary(inboundToOutbound),
     inboundToDecision: summary(inboundToDecision),
-    decisionToRelay: summary(decisionToRelay),
-    relayToOutbound: summary(relayToOutbound),
+    decisionToDecided: summary(decisionToDecided),
+    decidedToOutbound: summary(decidedToOutbound),
     outboundToClient: summary(outboundToClient),
   };
 }
 
 /**
  * conference-core's outbox rows of step `tag` (IM_OUTBOUND only): `created_at` is now() of the
- * decision's transaction (its start), `attempted_at` now() of the relay's read. Wall-clock ms.
+ * decision's transaction (its start), `attempted_at` when conference-core wrote the rows for its
+ * hand-over (handOverInsert). Wall-clock ms.
  */
 async function outboxTimes(tag: string, sinceMs: number) {
   const client = new pg.Client({ connectionString: testEnv.databaseUrl() });
@@ -1565,7 +1566,7 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
       [
         'Parley fixed step: where the time goes, p50 / p99',
         'client → IM_INBOUND',
-        'IM_INBOUND → IM_OUTBOUND (→ decision begins → relay reads → stored)',
+        'IM_INBOUND → IM_OUTBOUND (→ decision begins → rows written → stored)',
         'IM_OUTBOUND → client',
         'end to end',
       ],
@@ -1574,8 +1575,8 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
         leg(step.hops!.toInbound),
         `${leg(step.hops!.inboundToOutbound)} (${[
           step.hops!.inboundToDecision,
-          step.hops!.decisionToRelay,
-          step.hops!.relayToOutbound,
+          step.hops!.decisionToDecided,
+          step.hops!.decidedToOutbound,
         ]
           .map((h) => fmtMs(h.p50))
           .join(' + ')} p50)`,

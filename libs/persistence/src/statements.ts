@@ -65,12 +65,13 @@ export async function runTogether(manager: EntityManager, statements: Statement[
  * runTogether) go out with `COMMIT` right behind them. Two round trips fewer than
  * DataSource.transaction — on the inbound hot path that was a third of the transaction's time
  * (docs/performance.md). When a final write fails, the `COMMIT` behind it finds the transaction
- * aborted and rolls it back; the write's error is thrown.
+ * aborted and rolls it back; the write's error is thrown. `returning`, a final write whose rows the
+ * caller needs, goes out after `last` (never combined) and its rows are answered once committed.
  */
 export async function pipelinedTransaction<T>(
   dataSource: DataSource,
-  fn: (tx: EntityManager) => Promise<{ result: T; last: Statement[] }>,
-): Promise<T> {
+  fn: (tx: EntityManager) => Promise<{ result: T; last: Statement[]; returning?: Statement | null }>,
+): Promise<{ result: T; returned: Record<string, unknown>[] }> {
   const runner = dataSource.createQueryRunner();
   const client = (await runner.connect()) as PipelinedClient;
   client.pipeline = true;
@@ -82,15 +83,19 @@ export async function pipelinedTransaction<T>(
     const begin = client.query('BEGIN');
     begin.catch(() => undefined); // awaited below, once fn's first statement went out behind it
     try {
-      const { result, last } = await fn(runner.manager);
+      const { result, last, returning } = await fn(runner.manager);
       await begin;
+      let returned: Promise<Record<string, unknown>[]> = Promise.resolve([]);
       const sent = writtenTogether(client, () => [
         ...combineStatements(last).map((s) => queryPrepared(client, s.sql, s.params)),
+        ...(returning
+          ? [(returned = queryPrepared<Record<string, unknown>>(client, returning.sql, returning.params))]
+          : []),
         client.query('COMMIT'),
       ]);
       const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      return result;
+      return { result, returned: await returned };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

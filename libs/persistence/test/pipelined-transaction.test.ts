@@ -44,7 +44,7 @@ describe('a pipelined transaction on PostgreSQL', () => {
   });
 
   it('commits what ran first and the last writes together, and nothing is visible before', async () => {
-    const seenMeanwhile = await pipelinedTransaction(ds, async (tx) => {
+    const { result: seenMeanwhile } = await pipelinedTransaction(ds, async (tx) => {
       await tx.query('INSERT INTO item VALUES (1, $1)', ['first']);
       const seen = await other.query(`SELECT count(*)::int AS n FROM ${schema}.item`);
       return {
@@ -60,6 +60,24 @@ describe('a pipelined transaction on PostgreSQL', () => {
       { id: 1, note: 'first, updated' },
       { id: 2, note: 'last' },
     ]);
+  });
+
+  it('answers the rows of the write marked `returning`, sent after the others', async () => {
+    const { result, returned } = await pipelinedTransaction(ds, async () => ({
+      result: 'decided',
+      last: [{ sql: 'UPDATE item SET note = $2 WHERE id = $1', params: [2, 'last, updated'] }],
+      returning: {
+        sql: "INSERT INTO item SELECT id, 'returned' FROM unnest($1::int[]) AS id RETURNING id, note",
+        params: [[7, 8]],
+      },
+    }));
+    expect(result).toBe('decided');
+    expect(returned).toEqual([
+      { id: 7, note: 'returned' },
+      { id: 8, note: 'returned' },
+    ]);
+    expect(await ds.query('SELECT note FROM item WHERE id = 2')).toEqual([{ note: 'last, updated' }]);
+    await ds.query('DELETE FROM item WHERE id IN (7, 8)');
   });
 
   it('keeps nothing when a last write fails, and throws its error', async () => {

@@ -90,11 +90,13 @@ export class ConferenceStore {
   }
 
   /** A transaction sending BEGIN with its first statement and COMMIT with `last` (the hot path's). */
-  async pipelinedTransaction<T>(fn: (tx: Tx) => Promise<{ result: T; last: Statement[] }>): Promise<T> {
+  async pipelinedTransaction<T>(
+    fn: (tx: Tx) => Promise<{ result: T; last: Statement[]; returning?: Statement | null }>,
+  ): Promise<{ result: T; returned: Record<string, unknown>[] }> {
     let used: Tx | undefined;
-    const result = await pipelinedTransaction(this.dataSource, (tx) => fn((used = tx)));
+    const committed = await pipelinedTransaction(this.dataSource, (tx) => fn((used = tx)));
     this.committed(used);
-    return result;
+    return committed;
   }
 
   /** After `tx` committed: the seqs it numbered are taken (seq-floor.ts); a rollback takes none. */
@@ -300,23 +302,24 @@ export class ConferenceStore {
     ids: string[],
     conferenceId: string,
     cached?: CachedRoster,
-  ): Promise<{ fresh: Set<string>; loaded: Loaded | null }> {
-    const rows = await preparedQuery<Record<string, unknown> & { claimed_ids: string[] }>(
-      tx,
-      CLAIM_AND_LOAD_SQL,
-      [consumer, ids, conferenceId, cached?.version ?? null],
-    );
+  ): Promise<{ fresh: Set<string>; loaded: Loaded | null; unsent: string[] | null }> {
+    const rows = await preparedQuery<
+      Record<string, unknown> & { claimed_ids: string[]; unsent_ids: string[] }
+    >(tx, CLAIM_AND_LOAD_SQL, [consumer, ids, conferenceId, cached?.version ?? null]);
     const first = rows[0]!;
     const fresh = new Set(first.claimed_ids);
-    if (fresh.size === 0 || first.id === null) return { fresh, loaded: null };
+    if (fresh.size === 0 || first.id === null) return { fresh, loaded: null, unsent: null };
     const entity = conferenceFromRow(first);
+    // The statement's snapshot predates the lock when another decision committed while it waited:
+    // then its participants and unsent rows are not the latest.
+    const settled = first.seen_version === first.locked_version;
+    const unsent = settled && first.unsent_ids.length <= MAX_UNSENT_SEEN ? first.unsent_ids : null;
     if (cached && entity.rosterVersion === cached.version) {
       const { roster, rows: byFacts, presence } = cached;
-      return { fresh, loaded: { entity, facts: factsOf(entity), roster, rows: byFacts, presence } };
+      return { fresh, loaded: { entity, facts: factsOf(entity), roster, rows: byFacts, presence }, unsent };
     }
-    if (first.seen_version !== first.locked_version)
-      return { fresh, loaded: await this.loadRoster(tx, entity) };
-    return { fresh, loaded: rosterOf(entity, first.p_id === null ? [] : rows, 'p_') };
+    if (!settled) return { fresh, loaded: await this.loadRoster(tx, entity), unsent };
+    return { fresh, loaded: rosterOf(entity, first.p_id === null ? [] : rows, 'p_'), unsent };
   }
 
   /** The roster and presence view of a conference whose row `tx` has locked. */
@@ -336,13 +339,15 @@ export class ConferenceStore {
    * `isActivity`: the decision restarts the idle clock.
    */
   async record(...args: Parameters<ConferenceStore['decisionWrites']>): Promise<void> {
-    await runTogether(args[0], await this.decisionWrites(...args));
+    const { writes, outbox } = await this.decisionWrites(...args);
+    const insert = outboxInsert(outbox);
+    await runTogether(args[0], insert ? [...writes, insert] : writes);
   }
 
   /**
-   * record() but for its last writes — participants' updates, the conference row, the outbox —
-   * which are answered for the caller to send (pipelinedTransaction sends them with its COMMIT).
-   * What must come first (new participants, queued deliveries) is written here.
+   * record() but for its last writes — participants' updates, the conference row — and its outbox
+   * messages, which are answered for the caller to send (pipelinedTransaction sends them with its
+   * COMMIT). What must come first (new participants, queued deliveries) is written here.
    */
   async decisionWrites(
     tx: Tx,
@@ -351,7 +356,7 @@ export class ConferenceStore {
     decision: Decision,
     causeId: string,
     isActivity = true,
-  ): Promise<Statement[]> {
+  ): Promise<{ writes: Statement[]; outbox: OutboxMessage[] }> {
     const now = new Date();
     const presenceOf = (d: { network: Network; to: string }) =>
       loaded?.presence.get(presenceKey({ network: d.network, address: d.to }));
@@ -411,10 +416,8 @@ export class ConferenceStore {
         ],
       });
     }
-    const insert = outboxInsert(outbox);
-    if (insert) writes.push(insert);
     await queueOffline(tx, plan.queued, this.offlineQueue.cap);
-    return writes;
+    return { writes, outbox };
   }
 
   /**
@@ -706,14 +709,20 @@ const PARTICIPANT_COLUMNS = [
   .map((column) => `p.${column} AS p_${column}`)
   .join(', ');
 
+/** More of a conference's unsent outbox rows than this are not listed (the relay publishes them). */
+const MAX_UNSENT_SEEN = 64;
+
 /**
  * claimAndLoadLocked's statement: $1 consumer, $2 event ids, $3 conference id, $4 the roster version
- * remembered (participants are read only when the locked row has another).
+ * remembered (participants are read only when the locked row has another). It also lists the
+ * conference's unsent outbox rows (up to one more than MAX_UNSENT_SEEN), for the hand-over.
  */
 const CLAIM_AND_LOAD_SQL = `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
         locked AS (SELECT *, xmin::text AS locked_version FROM conference WHERE id = $3 FOR UPDATE)
    SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids,
           (SELECT xmin::text FROM conference WHERE id = $3) AS seen_version,
+          ARRAY(SELECT id::text FROM outbox WHERE conference_id = $3 AND sent_at IS NULL
+                 ORDER BY id LIMIT ${MAX_UNSENT_SEEN + 1}) AS unsent_ids,
           ${CONFERENCE_COLUMNS}, c.locked_version, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
      FROM (VALUES (1)) AS one (x)
      LEFT JOIN locked c ON true

@@ -23,7 +23,8 @@ import {
 } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import { parseCommand } from '../commands/parse-command.js';
-import { OutboxRelay } from '../outbox/outbox.relay.js';
+import type { InsertedMessage } from '../outbox/outbox.hand-over.js';
+import { OutboxRelay, handOverInsert, outboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import {
   decideInbound,
@@ -31,7 +32,7 @@ import {
   type CommandLookups,
   type InvitationPolicy,
 } from './conference-rules.js';
-import { ConferenceStore } from './conference.store.js';
+import { ConferenceStore, type Loaded } from './conference.store.js';
 import { RosterCache, isStranger } from './roster-cache.js';
 import { INVITATION_POLICY, UNVERIFIED_NETWORKS } from './invitation-policy.js';
 import { ReplyBudget } from './reply-budget.js';
@@ -43,6 +44,13 @@ interface Prepared {
   isOwnerContact: boolean;
   /** Taken for a participant from the conference's last committed roster (RosterCache), not read. */
   fromKnown?: boolean;
+}
+
+/** A committed batch: the conference as it left it, and its outbox rows when handed over here. */
+interface Decided {
+  loaded: Loaded | null;
+  /** The unsent rows its transaction saw, and its own rows (null: left to the relay). */
+  handOver: { unsent: readonly string[]; outbox: OutboxMessage[] } | null;
 }
 
 /** A sender taken for a participant is not one any more: the batch is decided again, read afresh. */
@@ -93,7 +101,6 @@ export class InboundService {
       // The stale roster was taken out for the failed attempt: this one reads it afresh.
       await this.decideBatch(conferenceId, events, false);
     }
-    this.relay.kick();
   }
 
   private async decideBatch(conferenceId: string, events: ImInboundV1[], useKnown: boolean): Promise<void> {
@@ -104,8 +111,8 @@ export class InboundService {
     }
     if (prepared.length === 0) return;
     const cached = this.rosters.take(conferenceId);
-    const loaded = await this.store.pipelinedTransaction(async (tx) => {
-      const { fresh, loaded } = await this.store.claimAndLoadLocked(
+    const { result, returned } = await this.store.pipelinedTransaction<Decided | null>(async (tx) => {
+      const { fresh, loaded, unsent } = await this.store.claimAndLoadLocked(
         tx,
         consumers.conferenceCoreInbound,
         prepared.map((p) => p.event.id),
@@ -127,17 +134,34 @@ export class InboundService {
         }),
       );
       const causeId = todo[0]!.event.id;
-      const last = await this.store.decisionWrites(
+      const { writes, outbox } = await this.store.decisionWrites(
         tx,
         loaded,
         conferenceId,
         mergeDecisions(decisions),
         causeId,
       );
-      return { result: loaded, last };
+      // The rows go to JetStream from this process when their conference's order allows it
+      // (OutboxHandOver), else from the relay.
+      if (!this.relay.handOver.mayTake(conferenceId, unsent)) {
+        const insert = outboxInsert(outbox);
+        return { result: { loaded, handOver: null }, last: insert ? [...writes, insert] : writes };
+      }
+      return {
+        result: { loaded, handOver: { unsent, outbox } },
+        last: writes,
+        returning: handOverInsert(outbox),
+      };
     });
+    if (!result) return;
     // Committed: the roster as these decisions left it is the conference's latest.
-    if (loaded) this.rosters.remember(loaded);
+    if (result.loaded) this.rosters.remember(result.loaded);
+    if (!result.handOver) return this.relay.kick();
+    const idOf = new Map(returned.map((row) => [row.msg_id as string, row.id as string]));
+    const rows = result.handOver.outbox.map((message) => ({ id: idOf.get(message.msgId), message }));
+    const inserted = rows.filter((row): row is InsertedMessage => row.id !== undefined);
+    if (inserted.length < rows.length) return this.relay.kick();
+    this.relay.handOver.committed(conferenceId, result.handOver.unsent, inserted);
   }
 
   /**

@@ -25,6 +25,10 @@ export class OutboxEntity {
   @Column({ type: 'jsonb' })
   payload!: Record<string, unknown>;
 
+  /** The conference it belongs to (null in rows written before it was recorded). */
+  @Column({ type: 'text', nullable: true })
+  conferenceId!: string | null;
+
   @Column({ type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

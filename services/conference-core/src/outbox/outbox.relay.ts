@@ -1,17 +1,19 @@
 /**
- * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after every
- * committed decision (kick) and on a timer (rows left by a crash, or by another replica).
+ * Publishes the outbox to JetStream in id order and marks rows sent. A pass runs after a committed
+ * decision whose rows were not handed over by its process (kick; OutboxHandOver is the fast path)
+ * and on a timer (rows left by a crash, or by another replica).
  *
  * One replica relays at a time: a pass holds a session advisory lock on the relay's own database
  * connection; a kick that finds it held is tried again LOCKED_RETRY_MS later (the holder's pass may
- * have read before this replica's rows committed). Per conference, the row lock of each decision makes id order the commit order. In a
- * batch, each conference's rows of a stream are published one after another and the rest side by
- * side, so a retried publish is never stored behind a later row of its own conference. A pass is two
- * round trips — take the lock and read the unsent rows in one statement, then mark them sent and
- * let the lock go in another — where it was five in a transaction (BEGIN, lock, read, mark, COMMIT):
- * round trips were most of the relay's CPU (docs/performance.md). A row can be published twice —
- * a crash between publish and "sent", or a replica whose read began just before another's mark
- * committed — always with the same Nats-Msg-Id, which JetStream's duplicate window drops.
+ * have read before this replica's rows committed). Per conference, the row lock of each decision
+ * makes id order the commit order. In a batch, each conference's rows of a stream are published
+ * one after another and the rest side by side, so a retried publish is never stored behind a later
+ * row of its own conference. A pass is two round trips — take the lock and read the unsent rows in
+ * one statement, then mark them sent and let the lock go in another — where it was five in a
+ * transaction (BEGIN, lock, read, mark, COMMIT): round trips were most of the relay's CPU
+ * (docs/performance.md). A row can be published twice — a crash between publish and "sent", a
+ * replica whose read began just before another's mark committed, a pass reading a row that is
+ * being handed over — always with the same Nats-Msg-Id, which JetStream's duplicate window drops.
  *
  * That window is 2 minutes. A row published, then left unmarked by an outage longer than that (of
  * PostgreSQL, or of every conference-core), would be stored a second time, and a gateway restarted
@@ -34,6 +36,7 @@ import {
 import { streams, type StreamDefinition } from '@parley/contracts';
 import { logger } from '@parley/observability';
 import type { OutboxStream } from './outbox.entity.js';
+import { OutboxHandOver, conferenceOf } from './outbox.hand-over.js';
 
 const BATCH = 256;
 const POLL_MS = 1_000;
@@ -65,6 +68,20 @@ function streamOf(stream: OutboxStream): StreamDefinition {
  * reaches the relay can always be published.
  */
 export function outboxInsert(messages: OutboxMessage[]): Statement | null {
+  return insertMessages(messages, null);
+}
+
+/**
+ * outboxInsert for messages their committing process publishes itself (OutboxHandOver): each row
+ * is recorded as attempted from the start, so a relay that finds it unsent a minute later looks it
+ * up in its stream first, and the statement answers the rows' ids (`id`, `msg_id`).
+ */
+export function handOverInsert(messages: OutboxMessage[]): Statement | null {
+  const insert = insertMessages(messages, new Date());
+  return insert && { sql: `${insert.sql} RETURNING id::text, msg_id`, params: insert.params };
+}
+
+function insertMessages(messages: OutboxMessage[], attemptedAt: Date | null): Statement | null {
   if (messages.length === 0) return null;
   for (const message of messages) streamOf(message.stream).schema.parse(message.payload);
   // One statement with one array parameter per column, whatever the number of rows (PostgreSQL
@@ -76,8 +93,17 @@ export function outboxInsert(messages: OutboxMessage[]): Statement | null {
       { name: 'subject', type: 'text' },
       { name: 'msg_id', type: 'text' },
       { name: 'payload', type: 'jsonb' },
+      { name: 'conference_id', type: 'text' },
+      { name: 'attempted_at', type: 'timestamptz' },
     ],
-    messages.map((m) => [m.stream, m.subject, m.msgId, JSON.stringify(m.payload)]),
+    messages.map((m) => [
+      m.stream,
+      m.subject,
+      m.msgId,
+      JSON.stringify(m.payload),
+      conferenceOf(m),
+      attemptedAt,
+    ]),
   );
 }
 
@@ -118,7 +144,7 @@ const LOCK_AND_READ = `
    ORDER BY b.id`;
 const UNLOCK = `SELECT pg_advisory_unlock(${LOCK_KEY})`;
 
-interface OutboxRow {
+export interface OutboxRow {
   id: string;
   stream: OutboxStream;
   subject: string;
@@ -131,8 +157,13 @@ interface OutboxRow {
 }
 
 const MARK_SENT = 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])';
-/** The timer's question, every second on every replica: prepared (parsed and planned once). */
-const ANY_UNSENT = 'SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS unsent';
+/**
+ * The timer's question, every second on every replica: prepared (parsed and planned once). Rows
+ * committed in the last seconds are being handed over by their process (OutboxHandOver) or were
+ * kicked for; what a crash left is older.
+ */
+const ANY_UNSENT = `SELECT EXISTS (SELECT 1 FROM outbox
+  WHERE sent_at IS NULL AND created_at < now() - interval '2 seconds') AS unsent`;
 
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -147,8 +178,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private lastPass = 0;
   /** Passes one after another (kicks and drain): they share the relay's connection and its lock. */
   private passes: Promise<unknown> = Promise.resolve();
+  /** Rows published by their committing process, to be marked sent by the next mark (markSent). */
+  private toMark: { ids: string[]; done: Promise<void> } | null = null;
   /** The relay's own connection (the lock is the session's); replaced after any database error. */
   private connection: { client: PoolClient; release: (error?: unknown) => void } | null = null;
+
+  /** The fast path: a decision's rows published by the process that committed them. */
+  readonly handOver = new OutboxHandOver(this);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -165,7 +201,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.lockedRetry);
+    await this.handOver.stop();
     await this.running;
+    await this.toMark?.done.catch(() => undefined);
     await this.passes;
     // Closed, not pooled: the session has its own settings (synchronous_commit) and maybe the lock.
     this.connection?.release(true);
@@ -222,6 +260,36 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const relayed = await this.relayBatch(true);
       if (relayed === 'locked') await new Promise((resolve) => setTimeout(resolve, 50));
       else if (relayed < BATCH) return;
+    }
+  }
+
+  /**
+   * Marks rows sent that their committing process published (OutboxHandOver). The rows of every call
+   * in one turn of the event loop are marked by one statement, on the relay's connection after the
+   * pass in progress.
+   */
+  markSent(ids: string[]): Promise<void> {
+    if (!this.toMark) {
+      const batch = { ids: [] as string[], done: Promise.resolve() };
+      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.toMark = null;
+        const marked = this.passes.then(() => this.mark(batch.ids));
+        this.passes = marked.catch(() => undefined);
+        return marked;
+      });
+      this.toMark = batch;
+    }
+    this.toMark.ids.push(...ids);
+    return this.toMark.done;
+  }
+
+  private async mark(ids: string[]): Promise<void> {
+    const client = await this.client();
+    try {
+      await queryPrepared(client, MARK_SENT, [ids]);
+    } catch (error) {
+      this.dropConnection(error);
+      throw error;
     }
   }
 
@@ -287,7 +355,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * its events (two streams, no order between them), side by side. A failure stops its group's rows
    * and fails the pass.
    */
-  private async publishInOrder(rows: OutboxRow[]): Promise<void> {
+  async publishInOrder(rows: OutboxRow[]): Promise<void> {
     const stored = await this.storedAlready(rows.filter((row) => row.uncertain));
     // Validated when enqueued (one boundary, one parse).
     const publish = async (row: OutboxRow) => {
@@ -297,10 +365,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         isValidated: true,
       });
     };
-    const lanes = groupBy(
-      rows,
-      (row) => `${row.stream}\n${(row.payload as { conferenceId?: string }).conferenceId ?? ''}`,
-    );
+    const lanes = groupBy(rows, (row) => `${row.stream}\n${conferenceOf(row) ?? ''}`);
     const results = await Promise.allSettled(
       lanes.map(async (group) => {
         for (const row of group) await publish(row);
