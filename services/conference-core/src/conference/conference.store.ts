@@ -721,8 +721,8 @@ const CLAIM_AND_LOAD_SQL = `WITH claimed AS (${CLAIM_MESSAGES_SQL}),
         locked AS (SELECT *, xmin::text AS locked_version FROM conference WHERE id = $3 FOR UPDATE)
    SELECT ARRAY(SELECT message_id FROM claimed) AS claimed_ids,
           (SELECT xmin::text FROM conference WHERE id = $3) AS seen_version,
-          ARRAY(SELECT id::text FROM outbox WHERE conference_id = $3 AND sent_at IS NULL
-                 ORDER BY id LIMIT ${MAX_UNSENT_SEEN + 1}) AS unsent_ids,
+          ARRAY(SELECT o.id::text FROM outbox o WHERE o.conference_id = $3 AND o.sent_at IS NULL
+                 ORDER BY o.id LIMIT ${MAX_UNSENT_SEEN + 1}) AS unsent_ids,
           ${CONFERENCE_COLUMNS}, c.locked_version, ${PARTICIPANT_COLUMNS}, v.presence AS p_current_presence
      FROM (VALUES (1)) AS one (x)
      LEFT JOIN locked c ON true
