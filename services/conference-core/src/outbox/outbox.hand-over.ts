@@ -89,8 +89,9 @@ export class OutboxHandOver {
   /**
    * Whether a decision of `conferenceId` whose transaction saw `unsentBefore` may hand its rows
    * over: every unsent row it saw is one handed over here, stored or ahead in the chain. Asked in
-   * the transaction (to write the rows as handOverInsert does) and again by committed(): a row
-   * stops being known in between, never starts, so a "no" here is a "no" there.
+   * the transaction (to write the rows as handOverInsert does) and again by committed(): the rows
+   * it saw were committed before it, so in between one can stop being known but not start, and a
+   * "no" here is a "no" there.
    */
   mayTake(conferenceId: string, unsentBefore: readonly string[] | null): unsentBefore is readonly string[] {
     if (unsentBefore === null || this.stopped) return false;
