@@ -45,10 +45,12 @@ describe('a decision handing its outbox rows over', () => {
     const seqs: number[] = [];
     let left = (await consumer.info(true)).num_pending;
     while (left > 0) {
+      const before = left;
       for await (const msg of await consumer.fetch({ max_messages: left, expires: 2_000 })) {
         seqs.push(msg.json<{ seq: number }>().seq);
         left--;
       }
+      if (left === before) throw new Error(`${left} stored messages could not be read`);
     }
     return seqs;
   };
