@@ -57,6 +57,13 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   batchHandler?: (messages: Array<z.infer<S>>, contexts: MessageContext[]) => Promise<void>;
   /** Most messages a batch takes (default 32). */
   maxBatch?: number;
+  /**
+   * With a batchHandler: a lane that was idle waits this long (ms) after its first message, or until
+   * `maxBatch` messages wait (or `maxAckPending` are in hand), before handling them — under light load a batch instead of a
+   * transaction and an ack per message, for a consumer whose readers can wait that long (the
+   * archive). Default 0: handled at once.
+   */
+  batchLingerMs?: number;
   /** Called after a message the handler could not process was dead-lettered (e.g. to tell its sender). */
   onDeadLetter?: (message: z.infer<S>, reason: string) => Promise<void>;
 }
@@ -68,12 +75,16 @@ interface Lane<T> {
   /** Messages waiting behind the one in progress, in stream order. */
   queue: Array<{ msg: JsMsg; payload: T }>;
   running: boolean;
+  /** Ends the lane's linger (batchLingerMs) early: its batch is full, or the consumer stops. */
+  endLinger?: () => void;
 }
 
 export class DurableConsumer<S extends z.ZodType> {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private readonly maxDeliver: number;
+  private readonly maxBatch: number;
+  private maxAckPending = 1;
   private readonly backoffMs: number[];
   private readonly lanes = new Map<string, Lane<z.infer<S>>>();
   /** Every message in hand (queued or in progress), for heartbeats. */
@@ -88,6 +99,7 @@ export class DurableConsumer<S extends z.ZodType> {
     private readonly options: DurableConsumerOptions<S>,
   ) {
     this.maxDeliver = options.maxDeliver ?? 5;
+    this.maxBatch = options.maxBatch ?? 32;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.labels = { stream: options.stream.name, consumer: options.durable };
   }
@@ -104,6 +116,7 @@ export class DurableConsumer<S extends z.ZodType> {
   /** Creates or updates the durable consumer on the server, then starts pulling. */
   async start(): Promise<void> {
     const maxAckPending = this.options.maxAckPending ?? (this.options.laneOf ? 512 : 1);
+    this.maxAckPending = maxAckPending;
     const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     const consumer = await this.bus.ensureDurableConsumer({
       stream: this.options.stream.name,
@@ -134,6 +147,7 @@ export class DurableConsumer<S extends z.ZodType> {
     const messages = this.messages;
     this.messages = undefined;
     this.stopping = true;
+    for (const lane of this.lanes.values()) lane.endLinger?.();
     await messages.close().catch(() => undefined);
     await this.loop;
     await this.drained();
@@ -165,6 +179,9 @@ export class DurableConsumer<S extends z.ZodType> {
       }
       this.inHand.add(msg);
       lane.queue.push({ msg, payload });
+      if (lane.queue.length >= this.maxBatch) lane.endLinger?.();
+      // Nothing more can come while maxAckPending are in hand: no lane waits for more.
+      if (this.inHand.size >= this.maxAckPending) for (const each of this.lanes.values()) each.endLinger?.();
       if (!lane.running) void this.drainLane(key, lane);
     }
   }
@@ -172,9 +189,10 @@ export class DurableConsumer<S extends z.ZodType> {
   /** Handles a lane's messages one after another until its queue is empty. */
   private async drainLane(key: string, lane: Lane<z.infer<S>>): Promise<void> {
     lane.running = true;
+    await this.linger(lane);
     while (lane.queue.length > 0) {
       if (this.options.batchHandler && lane.queue.length > 1 && !this.stopping) {
-        const batch = lane.queue.splice(0, this.options.maxBatch ?? 32);
+        const batch = lane.queue.splice(0, this.maxBatch);
         if (await this.handleBatch(batch)) {
           for (const { msg } of batch) this.inHand.delete(msg);
           continue;
@@ -198,6 +216,21 @@ export class DurableConsumer<S extends z.ZodType> {
     lane.running = false;
     this.lanes.delete(key);
     if (this.lanes.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** A lane that was idle gathers a batch first (batchLingerMs), unless it is full or stopping. */
+  private async linger(lane: Lane<z.infer<S>>): Promise<void> {
+    const ms = this.options.batchLingerMs ?? 0;
+    if (ms <= 0 || !this.options.batchHandler || this.stopping) return;
+    if (lane.queue.length >= this.maxBatch || this.inHand.size >= this.maxAckPending) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => lane.endLinger?.(), ms);
+      lane.endLinger = () => {
+        clearTimeout(timer);
+        lane.endLinger = undefined;
+        resolve();
+      };
+    });
   }
 
   /** One attempt at a lane's backlog in one go; true when every message of it was acked. */

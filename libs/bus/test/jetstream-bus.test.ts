@@ -169,6 +169,46 @@ describe('JetStream bus against a real NATS server', () => {
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
+  it('lets an idle lane gather a batch (batchLingerMs), ends the wait when the batch is full, and hands a lingering message back on stop', async () => {
+    const subject = subjects.confEvents('linger');
+    const batches: number[][] = [];
+    const singles: number[] = [];
+    const options = {
+      stream,
+      durable: 'linger',
+      filterSubject: subject,
+      maxBatch: 3,
+      maxAckPending: 8,
+      // Far longer than the test may wait: only a full batch or a stop ends it.
+      batchLingerMs: 120_000,
+      batchHandler: async (messages: ConferenceEventV1[]) => {
+        batches.push(messages.map((m) => m.seq));
+      },
+      handler: async (message: ConferenceEventV1) => {
+        singles.push(message.seq);
+      },
+    };
+    const consumer = await bus.consume(options);
+    // Published one after another: the first waits for the other two, and the three go together.
+    for (let seq = 1; seq <= 3; seq++) await bus.publish(stream, subject, joined('linger', seq));
+    await waitFor('the full batch', () => batches.length === 1);
+    expect(batches).toEqual([[1, 2, 3]]);
+
+    // A lone message lingers; stopping ends the wait at once and hands it back, unhandled.
+    await bus.publish(stream, subject, joined('linger', 4));
+    await waitFor('the lone message in hand', () => consumer.pending === 1);
+    await consumer.stop();
+    expect(singles).toEqual([]);
+    expect(batches).toEqual([[1, 2, 3]]);
+
+    // The next consumer (no linger) gets it at once, alone.
+    const next = await bus.consume({ ...options, batchLingerMs: 0 });
+    await waitFor('the handed-back message', () => singles.length === 1);
+    await next.stop();
+    expect(singles).toEqual([4]);
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+
   it('refuses to publish a message that does not match the stream schema', async () => {
     await expect(
       bus.publish(stream, subjects.confEvents('x'), { ...joined('x', 1), seq: 0 } as ConferenceEventV1),

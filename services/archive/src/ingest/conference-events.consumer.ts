@@ -15,6 +15,8 @@ import { ingestMetrics } from './ingest.metrics.js';
 export interface ConferenceEventsConsumerOptions {
   /** Most events stored per transaction (PARLEY_ARCHIVE_BATCH_SIZE). */
   batchSize: number;
+  /** How long an idle lane gathers events before storing them (PARLEY_ARCHIVE_LINGER_MS; 0: at once). */
+  lingerMs?: number;
   ackWaitMs?: number;
   /** The bus's retry policy, tunable for tests; defaults are the bus's. */
   maxDeliver?: number;
@@ -68,6 +70,7 @@ export function consumeConferenceEvents(
     laneOf,
     maxAckPending: maxAckPendingFor(options.batchSize),
     maxBatch: options.batchSize,
+    batchLingerMs: options.lingerMs,
     batchHandler: (events) => storeEvents(store, events),
     handler: (event) => storeEvents(store, [event]),
     ackWaitMs: options.ackWaitMs,

@@ -24,6 +24,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await consumeConferenceEvents(this.bus, this.store, {
       batchSize: this.config.PARLEY_ARCHIVE_BATCH_SIZE,
+      lingerMs: this.config.PARLEY_ARCHIVE_LINGER_MS,
       ackWaitMs: this.config.PARLEY_ARCHIVE_ACK_WAIT_MS,
     });
     logger().info({ batchSize: this.config.PARLEY_ARCHIVE_BATCH_SIZE }, 'archiving conference events');

@@ -40,6 +40,10 @@ import { OutboxHandOver, conferenceOf } from './outbox.hand-over.js';
 
 const BATCH = 256;
 const POLL_MS = 1_000;
+/** Handed-over rows are marked sent this long after the first of them is published… */
+const MARK_DELAY_MS = 200;
+/** …or at once when this many wait. */
+const MARK_AT_ONCE = 16;
 /**
  * A kick that found another replica relaying is tried again this soon: that replica's pass may
  * have read before this replica's rows committed, and they would otherwise wait for the poll.
@@ -179,7 +183,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Passes one after another (kicks and drain): they share the relay's connection and its lock. */
   private passes: Promise<unknown> = Promise.resolve();
   /** Rows published by their committing process, to be marked sent by the next mark (markSent). */
-  private toMark: { ids: string[]; done: Promise<void> } | null = null;
+  private toMark: { ids: string[]; done: Promise<void>; now: () => void } | null = null;
   /** The relay's own connection (the lock is the session's); replaced after any database error. */
   private connection: { client: PoolClient; release: (error?: unknown) => void } | null = null;
 
@@ -201,6 +205,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.lockedRetry);
+    this.toMark?.now(); // marks gathered so far go now; later ones at once (stopped)
     await this.handOver.stop();
     await this.running;
     await this.toMark?.done.catch(() => undefined);
@@ -264,14 +269,20 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Marks rows sent that their committing process published (OutboxHandOver). The rows of every call
-   * in one turn of the event loop are marked by one statement, on the relay's connection after the
-   * pass in progress.
+   * Marks rows sent that their committing process published (OutboxHandOver). Marks are gathered
+   * and written by one statement, on the relay's connection after the pass in progress: MARK_DELAY_MS
+   * after the first, or in the next turn of the event loop once MARK_AT_ONCE rows wait (a busy
+   * conference's unsent list must stay short: a claim lists at most 64). Under light load this takes
+   * a round trip, and a PostgreSQL transaction, off most messages (docs/performance.md).
    */
   markSent(ids: string[]): Promise<void> {
     if (!this.toMark) {
-      const batch = { ids: [] as string[], done: Promise.resolve() };
-      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      let now!: () => void;
+      const due = new Promise<void>((resolve) => (now = resolve));
+      const timer = setTimeout(now, MARK_DELAY_MS);
+      const batch = { ids: [] as string[], done: Promise.resolve(), now };
+      batch.done = due.then(() => {
+        clearTimeout(timer);
         this.toMark = null;
         const marked = this.passes.then(() => this.mark(batch.ids));
         this.passes = marked.catch(() => undefined);
@@ -279,8 +290,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       });
       this.toMark = batch;
     }
-    this.toMark.ids.push(...ids);
-    return this.toMark.done;
+    const batch = this.toMark;
+    batch.ids.push(...ids);
+    if (batch.ids.length >= MARK_AT_ONCE || this.stopped) setImmediate(batch.now);
+    return batch.done;
   }
 
   private async mark(ids: string[]): Promise<void> {
