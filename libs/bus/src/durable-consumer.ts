@@ -58,10 +58,10 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
   /** Most messages a batch takes (default 32). */
   maxBatch?: number;
   /**
-   * With a batchHandler: a lane that was idle waits this long (ms) after its first message, or until
-   * `maxBatch` messages wait (or `maxAckPending` are in hand), before handling them — under light load a batch instead of a
-   * transaction and an ack per message, for a consumer whose readers can wait that long (the
-   * archive). Default 0: handled at once.
+   * With a batchHandler: a lane that was idle waits this long (ms) after its first message, or
+   * until `maxBatch` messages wait (or `maxAckPending` are in hand), before handling them: under
+   * light load a batch instead of a transaction and an ack per message, for a consumer whose
+   * readers can wait that long (the archive). Default 0: handled at once.
    */
   batchLingerMs?: number;
   /** Called after a message the handler could not process was dead-lettered (e.g. to tell its sender). */
@@ -75,7 +75,7 @@ interface Lane<T> {
   /** Messages waiting behind the one in progress, in stream order. */
   queue: Array<{ msg: JsMsg; payload: T }>;
   running: boolean;
-  /** Ends the lane's linger (batchLingerMs) early: its batch is full, or the consumer stops. */
+  /** Ends the lane's linger (batchLingerMs) early: batch full, maxAckPending in hand, or a stop. */
   endLinger?: () => void;
 }
 
