@@ -84,7 +84,7 @@ export class DurableConsumer<S extends z.ZodType> {
   private loop: Promise<void> | undefined;
   private readonly maxDeliver: number;
   private readonly maxBatch: number;
-  private maxAckPending = 1;
+  private readonly maxAckPending: number;
   private readonly backoffMs: number[];
   private readonly lanes = new Map<string, Lane<z.infer<S>>>();
   /** Every message in hand (queued or in progress), for heartbeats. */
@@ -100,6 +100,7 @@ export class DurableConsumer<S extends z.ZodType> {
   ) {
     this.maxDeliver = options.maxDeliver ?? 5;
     this.maxBatch = options.maxBatch ?? 32;
+    this.maxAckPending = options.maxAckPending ?? (options.laneOf ? 512 : 1);
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.labels = { stream: options.stream.name, consumer: options.durable };
   }
@@ -115,8 +116,7 @@ export class DurableConsumer<S extends z.ZodType> {
 
   /** Creates or updates the durable consumer on the server, then starts pulling. */
   async start(): Promise<void> {
-    const maxAckPending = this.options.maxAckPending ?? (this.options.laneOf ? 512 : 1);
-    this.maxAckPending = maxAckPending;
+    const { maxAckPending } = this;
     const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     const consumer = await this.bus.ensureDurableConsumer({
       stream: this.options.stream.name,

@@ -34,7 +34,7 @@ import {
   type OfflineQueueOptions,
 } from '../offline/offline-queue.js';
 import { shouldQueue, shouldWithhold } from '../offline/offline-rules.js';
-import { enqueue, outboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
+import { enqueue, withOutboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { isActiveParticipant, nextIdleDeadline } from '../ttl/idle-deadline.js';
 import { ConferenceEntity, ParticipantEntity } from './conference.entity.js';
 import { UNVERIFIED_NETWORKS, conferenceIdsForNick } from './invitation-policy.js';
@@ -340,8 +340,7 @@ export class ConferenceStore {
    */
   async record(...args: Parameters<ConferenceStore['decisionWrites']>): Promise<void> {
     const { writes, outbox } = await this.decisionWrites(...args);
-    const insert = outboxInsert(outbox);
-    await runTogether(args[0], insert ? [...writes, insert] : writes);
+    await runTogether(args[0], withOutboxInsert(writes, outbox));
   }
 
   /**

@@ -24,7 +24,7 @@ import {
 import { logger } from '@parley/observability';
 import { parseCommand } from '../commands/parse-command.js';
 import type { InsertedMessage } from '../outbox/outbox.hand-over.js';
-import { OutboxRelay, handOverInsert, outboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
+import { OutboxRelay, handOverInsert, withOutboxInsert, type OutboxMessage } from '../outbox/outbox.relay.js';
 import { PresenceLookup } from '../presence/presence-lookup.js';
 import {
   decideInbound,
@@ -144,8 +144,7 @@ export class InboundService {
       // The rows go to JetStream from this process when their conference's order allows it
       // (OutboxHandOver), else from the relay.
       if (!this.relay.handOver.mayTake(conferenceId, unsent)) {
-        const insert = outboxInsert(outbox);
-        return { result: { loaded, handOver: null }, last: insert ? [...writes, insert] : writes };
+        return { result: { loaded, handOver: null }, last: withOutboxInsert(writes, outbox) };
       }
       return {
         result: { loaded, handOver: { unsent, outbox } },

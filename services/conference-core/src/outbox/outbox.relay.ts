@@ -75,6 +75,12 @@ export function outboxInsert(messages: OutboxMessage[]): Statement | null {
   return insertMessages(messages, null);
 }
 
+/** `writes` followed by the outbox insert of `messages` (when there are any), for one round trip. */
+export function withOutboxInsert(writes: Statement[], messages: OutboxMessage[]): Statement[] {
+  const insert = outboxInsert(messages);
+  return insert ? [...writes, insert] : writes;
+}
+
 /**
  * outboxInsert for messages their committing process publishes itself (OutboxHandOver): each row
  * is recorded as attempted from the start, so a relay that finds it unsent a minute later looks it
