@@ -86,6 +86,9 @@ export class BotConnection {
   private leaving: IRC.Client | undefined;
   /** The current connection's socket (to write a say() at once). */
   private socket: Socket | undefined;
+  /** The socket corked for this turn's says (coalesceWrites), and the says written into it. */
+  private corked: Socket | undefined;
+  private corkedSays: string[] = [];
 
   constructor(
     /** Who the bot is: a conference id, or the pool. */
@@ -219,18 +222,41 @@ export class BotConnection {
         ...(onWritten ? { onWritten } : {}),
       });
     });
-    // One write for the lines and their PING: the server reads them together, so it cannot go
-    // down between processing the message and answering (a message delivered without its PONG is
-    // sent again: a duplicate, seen at ngircd restarts before this).
+    // One write for the lines and their PING (and for every other say of this turn, see
+    // coalesceWrites): the server reads them together, so it cannot go down between processing the
+    // message and answering (a message delivered without its PONG is sent again: a duplicate, seen
+    // at ngircd restarts before this).
     const socket = this.socket;
-    socket?.cork();
     const before = socket?.writableLength ?? 0;
+    if (socket) this.coalesceWrites(socket);
     for (const line of lines) client.say(nick, line);
     client.ping(token);
-    const taken = socket !== undefined && socket.writableLength > before;
-    socket?.uncork();
-    if (taken && socket.writableLength === 0 && !socket.destroyed) this.written(token);
+    if (socket && socket.writableLength > before) this.corkedSays.push(token);
     return result;
+  }
+
+  /**
+   * Says made in one turn of the event loop leave in one socket write, as gateway-xmpp's stanzas
+   * do: a fan-out starts all its recipients' says together, so its IRC recipients are written in one
+   * system call and reported written (onWritten) together right after it. A gateway killed around
+   * that step has then either written all of them or none, never some (two recipients' says were two
+   * writes, each with its own window before the progress record left: 2 duplicates in one
+   * `kill -9 gateway-irc` of a CI chaos run); and a message to N recipients costs one write, not N.
+   * The socket is corked until the loop's check phase, so a say is delayed by the rest of this turn
+   * at most. When the uncork left something in the socket's buffer (the kernel's was full), the
+   * says are reported written when their answers come instead.
+   */
+  private coalesceWrites(socket: Socket): void {
+    if (this.corked === socket) return;
+    this.corked = socket;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = undefined;
+      const tokens = this.corkedSays.splice(0);
+      socket.uncork();
+      if (socket.writableLength > 0 || socket.destroyed) return;
+      for (const token of tokens) this.written(token);
+    });
   }
 
   /** Starts watching a nick's presence (idempotent). */
