@@ -126,12 +126,23 @@ render() { # template output
 
 start_prosody() {
   apt_install prosody
-  if running "$STATE/prosody.pid" && owns_ports "$(cat "$STATE/prosody.pid")" "$C2S_PORT" "$COMPONENT_PORT"; then return 0; fi
+  # A running Prosody is kept only if it runs this checkout's config and modules.
+  local wanted
+  wanted=$(mktemp)
+  render "$ROOT/deploy/prosody/prosody.test.cfg.lua.in" "$STATE/prosody" "$wanted"
+  if running "$STATE/prosody.pid" && owns_ports "$(cat "$STATE/prosody.pid")" "$C2S_PORT" "$COMPONENT_PORT" &&
+    cmp -s "$wanted" "$PROSODY_CFG" && diff -rq "$ROOT/deploy/prosody/modules" "$STATE/prosody/modules" >/dev/null 2>&1; then
+    rm -f "$wanted"
+    return 0
+  fi
   stop_one prosody >/dev/null
   free_port "$C2S_PORT" prosody; free_port "$COMPONENT_PORT" prosody
   install -d -o prosody -g prosody "$STATE/prosody" "$STATE/prosody/data" "$STATE/prosody/certs"
-  render "$ROOT/deploy/prosody/prosody.test.cfg.lua.in" "$STATE/prosody" "$PROSODY_CFG"
-  chown prosody:prosody "$PROSODY_CFG"
+  rm -rf "$STATE/prosody/modules"
+  cp -r "$ROOT/deploy/prosody/modules" "$STATE/prosody/modules"
+  mv "$wanted" "$PROSODY_CFG"
+  chown -R prosody:prosody "$PROSODY_CFG" "$STATE/prosody/modules"
+  chmod 0644 "$PROSODY_CFG"
   rm -f "$STATE/prosody/"*.log
   # Prosody refuses to run as root; setpriv execs, so $! is Prosody's own pid.
   setpriv --reuid=prosody --regid=prosody --init-groups prosody --config "$PROSODY_CFG" -F \

@@ -130,7 +130,7 @@ export async function startProsody(
   c2sPort: number;
   configFile: string;
 }> {
-  const { chownSync, mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { chownSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } = await import('node:fs');
   const { execFileSync } = await import('node:child_process');
   const { randomBytes } = await import('node:crypto');
   const [c2sPort, componentPort] = ports
@@ -139,6 +139,7 @@ export async function startProsody(
   const secret = ports?.secret ?? randomBytes(12).toString('hex');
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
+  cpSync(path.join(repoRoot, 'deploy/prosody/modules'), path.join(dir, 'modules'), { recursive: true });
   const config = readFileSync(path.join(repoRoot, 'deploy/prosody/prosody.test.cfg.lua.in'), 'utf8')
     .replaceAll('@STATE@', dir)
     .replaceAll('@C2S_PORT@', String(c2sPort))
@@ -152,7 +153,16 @@ export async function startProsody(
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'prosody'], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', 'prosody'], { encoding: 'utf8' }));
-    for (const p of [dir, path.join(dir, 'data'), path.join(dir, 'certs'), file]) chownSync(p, uid, gid);
+    const modules = readdirSync(path.join(dir, 'modules')).map((name) => path.join(dir, 'modules', name));
+    for (const p of [
+      dir,
+      path.join(dir, 'data'),
+      path.join(dir, 'certs'),
+      path.join(dir, 'modules'),
+      ...modules,
+      file,
+    ])
+      chownSync(p, uid, gid);
   }
   const server = asRoot
     ? spawnCollecting('setpriv', [

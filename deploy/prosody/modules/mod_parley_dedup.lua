@@ -1,0 +1,84 @@
+-- mod_parley_dedup: the XMPP server drops a message Parley's gateway sends a second time.
+--
+-- A gateway killed right after writing a delivery to this server, before its progress record left
+-- for NATS, has its next process send the delivery again (docs/reliability.md, "Known windows"):
+-- the component protocol acknowledges nothing, so only the server can tell. Every message Parley
+-- sends carries its delivery id as the stanza id, the same in every attempt; this module remembers
+-- the ids of messages a component sent (for `parley_dedup_seconds`, at most `parley_dedup_size` of
+-- them, oldest first out) and drops a message from that component whose id it saw in that time.
+-- An error coming back for an id (the recipient's server refused it: a bounce, which Parley retries
+-- with the same id) makes the server forget it, so the retry goes through.
+--
+-- Load it on every VirtualHost whose users talk to Parley and on Parley's component host:
+--   modules_enabled = { ...; "parley_dedup" }                 -- global: the VirtualHosts
+--   Component "conf.example.org"
+--     component_secret = "..."
+--     modules_enabled = { "parley_dedup" }                    -- the component host
+-- Only components whose host loads it are deduplicated. Memory is per server process: a restart
+-- of this server forgets every id (a gateway kill at that very moment may double a delivery).
+
+local cache = require "util.cache";
+local jid_host = require "util.jid".host;
+local now = require "util.time".now;
+local modulemanager = require "core.modulemanager";
+
+local window = module:get_option_number("parley_dedup_seconds", 300);
+local size = module:get_option_number("parley_dedup_size", 100000);
+
+-- One memory for every host that loads the module: a component's message is seen on the host of
+-- its recipient (or, to another server, on the component's own host).
+local shared = module:shared("/*/parley_dedup/seen");
+if not shared.ids then shared.ids = cache.new(size); end
+local seen = shared.ids;
+
+local function deduplicated(origin_host)
+	return modulemanager.is_loaded(origin_host, "parley_dedup");
+end
+
+-- A message from a deduplicated component: true when its id was seen within the window (drop it).
+local function repeated(event)
+	local origin, stanza = event.origin, event.stanza;
+	if not origin or origin.type ~= "component" or stanza.attr.type == "error" then return false; end
+	local id = stanza.attr.id;
+	if not id or id == "" or not deduplicated(origin.host) then return false; end
+	local key = origin.host .. " " .. id;
+	local at = seen:get(key);
+	local t = now();
+	if at and t - at < window then
+		module:log("info", "dropped a repeated message %s from %s to %s", id, origin.host, tostring(stanza.attr.to));
+		return true;
+	end
+	seen:set(key, t);
+	return false;
+end
+
+-- An error for one of a component's messages (a bounce): forget its id, so the retry goes through.
+local function forget(component_host, stanza)
+	local id = stanza.attr.id;
+	if stanza.attr.type ~= "error" or not id or not component_host then return; end
+	local key = component_host .. " " .. id;
+	if seen:get(key) then seen:set(key, nil); end
+end
+
+for _, kind in ipairs({ "bare", "full", "host" }) do
+	module:hook("message/" .. kind, function (event)
+		if repeated(event) then return true; end
+		forget(jid_host(event.stanza.attr.to), event.stanza);
+	end, 1000);
+end
+
+-- A component's message to another server is routed from the component's own host.
+module:hook("route/remote", function (event)
+	if event.stanza.name == "message" and repeated(event) then return true; end
+end, 1000);
+
+-- The errors this server answers itself (no such user, …) are written straight to the component's
+-- connection, not routed through the hooks above: watch what is sent to it as well.
+module:hook("component-authenticated", function (event)
+	local session = event.session;
+	local send = session.send;
+	session.send = function (stanza)
+		if stanza.name == "message" then forget(session.host, stanza); end
+		return send(stanza);
+	end;
+end);
