@@ -126,13 +126,13 @@ render() { # template output
 
 start_prosody() {
   apt_install prosody
-  # A running Prosody is kept only if it runs this checkout's config and modules.
-  local wanted
-  wanted=$(mktemp)
-  render "$ROOT/deploy/prosody/prosody.test.cfg.lua.in" "$STATE/prosody" "$wanted"
+  # A running Prosody is kept as it is (whatever settings it was started with: a test may ask for
+  # the IM servers with another component domain) unless this checkout's config template or
+  # modules differ from those it was started from.
+  local template="$ROOT/deploy/prosody/prosody.test.cfg.lua.in"
   if running "$STATE/prosody.pid" && owns_ports "$(cat "$STATE/prosody.pid")" "$C2S_PORT" "$COMPONENT_PORT" &&
-    cmp -s "$wanted" "$PROSODY_CFG" && diff -rq "$ROOT/deploy/prosody/modules" "$STATE/prosody/modules" >/dev/null 2>&1; then
-    rm -f "$wanted"
+    cmp -s "$template" "$STATE/prosody/config.template" &&
+    diff -rq "$ROOT/deploy/prosody/modules" "$STATE/prosody/modules" >/dev/null 2>&1; then
     return 0
   fi
   stop_one prosody >/dev/null
@@ -140,9 +140,9 @@ start_prosody() {
   install -d -o prosody -g prosody "$STATE/prosody" "$STATE/prosody/data" "$STATE/prosody/certs"
   rm -rf "$STATE/prosody/modules"
   cp -r "$ROOT/deploy/prosody/modules" "$STATE/prosody/modules"
-  mv "$wanted" "$PROSODY_CFG"
+  cp "$template" "$STATE/prosody/config.template"
+  render "$template" "$STATE/prosody" "$PROSODY_CFG"
   chown -R prosody:prosody "$PROSODY_CFG" "$STATE/prosody/modules"
-  chmod 0644 "$PROSODY_CFG"
   rm -f "$STATE/prosody/"*.log
   # Prosody refuses to run as root; setpriv execs, so $! is Prosody's own pid.
   setpriv --reuid=prosody --regid=prosody --init-groups prosody --config "$PROSODY_CFG" -F \

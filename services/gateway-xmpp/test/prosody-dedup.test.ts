@@ -27,22 +27,27 @@ const received: Element[] = [];
 
 async function connectComponent(): Promise<Component> {
   const { host, componentPort, componentSecret } = testEnv.xmpp();
-  const xmpp = component({ service: `xmpp://${host}:${componentPort}`, domain, password: componentSecret });
-  xmpp.reconnect.stop();
-  xmpp.on('error', () => undefined);
-  xmpp.on('stanza', (stanza: Element) => received.push(stanza));
-  // The server may not have seen the last connection's end yet: it refuses a second one (conflict).
-  await waitFor(
+  // The server may not have seen the last connection's end yet: it refuses a second one (conflict),
+  // so each attempt is a new client.
+  return waitFor(
     'the component connection',
-    async () =>
-      xmpp.start().then(
-        () => true,
-        () => false,
-      ),
+    async () => {
+      const xmpp = component({
+        service: `xmpp://${host}:${componentPort}`,
+        domain,
+        password: componentSecret,
+      });
+      xmpp.reconnect.stop();
+      xmpp.on('error', () => undefined);
+      xmpp.on('stanza', (stanza: Element) => received.push(stanza));
+      return xmpp.start().then(
+        () => xmpp,
+        () => undefined,
+      );
+    },
     10_000,
     200,
   );
-  return xmpp;
 }
 
 /** Ends the component connection as a killed process does: the socket closes, no stream end. */
