@@ -765,6 +765,10 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     return (await this.rpc.call(conferencesRpc.forAddress, { network: this.network, address })).conferences;
   }
 
+  afterInbound(done: () => void): void {
+    this.publishing = this.publishing.then(done);
+  }
+
   private chain(
     publish: () => Promise<unknown>,
     context: { what: string; id: string; kind: string },

@@ -47,6 +47,12 @@ export class ContactsFetchError extends Error {
 export interface GatewayPort {
   /** Reports an inbound message or subscription answer; published durably with `event.id` as its id. */
   inbound(event: InboundDraft): void;
+  /**
+   * Calls `done` once every inbound event reported so far is published (or, if it could not be,
+   * its sender was told): the moment a network that acknowledges what it handed over may be told
+   * so (XMPP with the server's mod_parley_ack).
+   */
+  afterInbound(done: () => void): void;
   /** Reports a presence; only changes are published. */
   presence(update: PresenceDraft): void;
   /**

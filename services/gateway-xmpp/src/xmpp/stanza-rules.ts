@@ -17,6 +17,8 @@ export const NS = {
    * deployment never answers a message carrying it, so two bots cannot keep each other talking.
    */
   parleyBot: 'urn:parley:bot:0',
+  /** The server's mod_parley_ack (deploy/prosody/modules): what the component has stored. */
+  parleyAck: 'urn:parley:ack',
 } as const;
 
 /** Whether a sender is a bot of this component (the domain itself or anything on it). */

@@ -48,6 +48,8 @@ export class XmppAdapter implements NetworkAdapter {
   readonly network = 'xmpp' as const;
   private readonly xmpp: Component;
   private receipts = 0;
+  /** Seqs of messages the server numbered (mod_parley_ack), handled and not acknowledged yet. */
+  private acks: string[] = [];
   /** The socket corked until the end of this turn of the event loop (coalesceWrites). */
   private corked: NonNullable<Component['socket']> | undefined;
   /** The `onWritten` of the deliveries written to the corked socket (see coalesceWrites). */
@@ -256,11 +258,39 @@ export class XmppAdapter implements NetworkAdapter {
   }
 
   private onStanza(stanza: Element): void {
-    if (stanza.is('message')) this.onMessage(stanza);
-    else if (stanza.is('presence')) this.onPresence(stanza);
+    if (stanza.is('message')) {
+      const seq = stanza.attrs['parley-seq'] as string | undefined;
+      this.onMessage(stanza, seq);
+      if (seq) this.port.afterInbound(() => this.acknowledge(seq));
+    } else if (stanza.is('presence')) this.onPresence(stanza);
   }
 
-  private onMessage(stanza: Element): void {
+  /**
+   * Tells the server (mod_parley_ack) that a message it numbered is handled: published to JetStream
+   * (afterInbound) or needing nothing. Until then the server keeps it and hands it to this
+   * component's next connection, so a gateway killed before publishing a user's message no longer
+   * loses it. The acks of one turn of the event loop leave as one stanza; one that cannot be sent
+   * (the connection is gone) is not needed: the server sends the message again to the next one.
+   */
+  private acknowledge(seq: string): void {
+    this.acks.push(seq);
+    if (this.acks.length > 1) return;
+    setImmediate(() => {
+      const seqs = this.acks.splice(0);
+      if (!this.isOnline) return;
+      const { domain } = this.options;
+      this.send(
+        xml(
+          'message',
+          { from: domain, to: domain },
+          xml('ack', { xmlns: NS.parleyAck, seqs: seqs.join(' ') }),
+        ),
+      ).catch(() => undefined);
+    });
+  }
+
+  /** `seq`: the server's number for the message (mod_parley_ack), the same when it is sent again. */
+  private onMessage(stanza: Element, seq: string | undefined): void {
     const { from = '', to = '', type = 'normal', id } = stanza.attrs as Record<string, string | undefined>;
     if (type === 'error') {
       this.onBounce(stanza, id);
@@ -302,7 +332,8 @@ export class XmppAdapter implements NetworkAdapter {
         to: target.jid,
         stanzaId: id,
         body,
-        receipt: `${Date.now()}:${this.receipts++}`,
+        // Without a stanza id, the server's seq makes a message it sends again the same event.
+        receipt: seq ?? `${Date.now()}:${this.receipts++}`,
       }),
       kind: 'message',
       network: 'xmpp',

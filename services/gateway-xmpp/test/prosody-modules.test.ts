@@ -1,9 +1,13 @@
 /**
- * deploy/prosody/modules/mod_parley_dedup.lua on the test Prosody, driven as gateway-xmpp drives it
- * (a real component connection, a real user): a message the component sends again with the same id
- * — what a gateway's next process does after a kill landed between the write and its progress
- * record — is dropped by the server, even on a new connection; a bounced id is forgotten, so the
- * retry of a bounced delivery is not swallowed.
+ * Parley's Prosody modules (deploy/prosody/modules) on the test Prosody, driven as gateway-xmpp
+ * drives them (a real component connection, a real user):
+ * - mod_parley_dedup: a message the component sends again with the same id — what a gateway's next
+ *   process does after a kill landed between the write and its progress record — is dropped by the
+ *   server, even on a new connection; a bounced id is forgotten, so the retry of a bounced delivery
+ *   is not swallowed;
+ * - mod_parley_ack: a user's message the component did not acknowledge — a gateway killed before
+ *   publishing it — is handed to the component's next connection, with the same seq; an
+ *   acknowledged one is not.
  */
 import { randomBytes } from 'node:crypto';
 import { component, type Component } from '@xmpp/component';
@@ -12,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createXmppUser,
   holdXmppComponentDomain,
+  stillTrueAfter,
   testEnv,
   waitFor,
   xml,
@@ -102,5 +107,55 @@ describe('mod_parley_dedup on the XMPP server', () => {
       'service-unavailable',
       'service-unavailable',
     ]);
+  });
+});
+
+describe('mod_parley_ack on the XMPP server', () => {
+  it('hands a message the component did not acknowledge to its next connection, and an acknowledged one not', async () => {
+    const bot = `conf-${randomBytes(3).toString('hex')}@${domain}`;
+    const text = `kept until acknowledged ${randomBytes(3).toString('hex')}`;
+    const copies = () =>
+      received.filter((s) => s.is('message') && s.attrs.to === bot && s.getChildText('body') === text);
+    await alice.sendMessage(bot, text);
+    await waitFor('the message at the component', () => copies().length === 1, 10_000);
+    const seq = copies()[0]!.attrs['parley-seq'] as string | undefined;
+    expect(seq, 'the server numbers what it hands over').toMatch(/^\S+-\d+$/);
+    // Killed before publishing it: no ack. The next connection gets it again, with the same seq.
+    await cut(link!);
+    link = await connectComponent();
+    await waitFor('the message handed again to the new connection', () => copies().length === 2, 10_000);
+    expect(copies()[1]!.attrs['parley-seq']).toBe(seq);
+    // Acknowledged now: the connection after the next gets nothing again.
+    await link.send(
+      xml('message', { from: domain, to: domain }, xml('ack', { xmlns: 'urn:parley:ack', seqs: seq })),
+    );
+    await alice.sendMessage(bot, `${text} (after)`);
+    await waitFor('a later message', () =>
+      received.some((s) => s.attrs.to === bot && s.getChildText('body') === `${text} (after)`),
+    );
+    await link.send(
+      xml(
+        'message',
+        { from: domain, to: domain },
+        xml('ack', {
+          xmlns: 'urn:parley:ack',
+          seqs: `${seq} ${
+            received.find((s) => s.getChildText('body') === `${text} (after)`)!.attrs['parley-seq'] as string
+          }`,
+        }),
+      ),
+    );
+    // The ack stanza is handled before anything the server reads after it from this connection.
+    await link.send(
+      xml(
+        'message',
+        { from: `bot@${domain}`, to: alice.user.jid, type: 'chat', id: `m-${seq}` },
+        xml('body', {}, 'marker'),
+      ),
+    );
+    await alice.waitForMessage(`bot@${domain}`, 'marker');
+    await cut(link);
+    link = await connectComponent();
+    await stillTrueAfter('nothing handed again', () => copies().length === 2, 1_000);
   });
 });
