@@ -30,17 +30,18 @@ local xmlns_ack = "urn:parley:ack";
 local boot = id.short();
 local counter = 0;
 -- Messages handed to the component and not acknowledged, in the order they were handed:
--- { seq = "...", at = time, stanza = clone }; `unacked[seq]` is its entry while it waits.
-local queue, first = {}, 1;
+-- queue[first..last] = { seq = "...", at = time, stanza = clone }; `unacked[seq]` is its entry
+-- while it waits. (Explicit bounds: `#` is unreliable once the front of a table is removed.)
+local queue, first, last = {}, 1, 0;
 local unacked = {};
 -- The component's connection messages are handed to (a refused second connection is not it).
 local active = nil;
 
 local function prune()
 	local t = now();
-	while first <= #queue do
+	while first <= last do
 		local entry = queue[first];
-		local expired = (t - entry.at) > keep_seconds or (#queue - first + 1) > keep_size;
+		local expired = (t - entry.at) > keep_seconds or (last - first + 1) > keep_size;
 		if unacked[entry.seq] and not expired then break; end
 		if unacked[entry.seq] then
 			module:log("warn", "message %s to %s never acknowledged by the component; no longer kept",
@@ -50,7 +51,7 @@ local function prune()
 		queue[first] = nil;
 		first = first + 1;
 	end
-	if first > #queue then queue, first = {}, 1; end
+	if first > last then queue, first, last = {}, 1, 0; end
 end
 
 -- The component's ack: forget what it names.
@@ -74,7 +75,8 @@ local function on_message(event)
 	local seq = boot .. "-" .. counter;
 	stanza.attr["parley-seq"] = seq;
 	local entry = { seq = seq, at = now(), stanza = st.clone(stanza) };
-	queue[#queue + 1] = entry;
+	last = last + 1;
+	queue[last] = entry;
 	unacked[seq] = entry;
 	prune();
 end
@@ -87,7 +89,7 @@ module:hook("component-authenticated", function (event)
 	active = event.session;
 	prune();
 	local resent = 0;
-	for i = first, #queue do
+	for i = first, last do
 		local entry = queue[i];
 		if unacked[entry.seq] then
 			event.session.send(st.clone(entry.stanza));
