@@ -26,3 +26,29 @@ describe('BoundedMap', () => {
     expect(map.get('z')).toBeUndefined();
   });
 });
+
+describe('BoundedSet against a plain list of the newest entries', () => {
+  it('holds exactly the newest entries through long runs of adds, re-adds and deletes', () => {
+    // The set keeps one iterator across evictions: check it never forgets the wrong entry.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (const capacity of [1, 2, 3, 5, 8]) {
+      const set = new BoundedSet<string>(capacity);
+      let newest: string[] = [];
+      for (let step = 0; step < 2_000; step++) {
+        const id = `v${random(12)}`;
+        if (random(5) === 0) {
+          set.delete(id);
+          newest = newest.filter((x) => x !== id);
+        } else {
+          set.add(id);
+          newest = [...newest.filter((x) => x !== id), id].slice(-capacity);
+        }
+        for (let v = 0; v < 12; v++) expect(set.has(`v${v}`)).toBe(newest.includes(`v${v}`));
+      }
+    }
+  });
+});
