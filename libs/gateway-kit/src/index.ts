@@ -10,3 +10,4 @@ export * from './config.js';
 export * from './text.js';
 export * from './delivery-progress.js';
 export * from './partition-leases.js';
+export * from './turn-writes.js';

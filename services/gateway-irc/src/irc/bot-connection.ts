@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import IRC from 'irc-framework';
 import type { PresenceShow } from '@parley/contracts';
-import { Reconnector, type BackoffOptions } from '@parley/gateway-kit';
+import { Reconnector, TurnWrites, type BackoffOptions } from '@parley/gateway-kit';
 import { logger } from '@parley/observability';
 import { privmsgTextBytes, splitForIrc } from './irc-text.js';
 
@@ -86,9 +86,8 @@ export class BotConnection {
   private leaving: IRC.Client | undefined;
   /** The current connection's socket (to write a say() at once). */
   private socket: Socket | undefined;
-  /** The socket corked for this turn's says (coalesceWrites), and the says written into it. */
-  private corked: Socket | undefined;
-  private corkedSays: string[] = [];
+  /** A turn's says in one socket write (see say). */
+  private readonly turn = new TurnWrites();
 
   constructor(
     /** Who the bot is: a conference id, or the pool. */
@@ -222,41 +221,20 @@ export class BotConnection {
         ...(onWritten ? { onWritten } : {}),
       });
     });
-    // One write for the lines and their PING (and for every other say of this turn, see
-    // coalesceWrites): the server reads them together, so it cannot go down between processing the
-    // message and answering (a message delivered without its PONG is sent again: a duplicate, seen
-    // at ngircd restarts before this).
+    // One write for the lines and their PING, and for every other say of this turn (TurnWrites): the
+    // server reads them together, so it cannot go down between processing the message and answering
+    // (a message delivered without its PONG is sent again: a duplicate, seen at ngircd restarts
+    // before this); and a fan-out's IRC recipients are written, and reported written, together (two
+    // says were two writes, each with its own window before the progress record left: 2 duplicates
+    // in one `kill -9 gateway-irc` of a CI chaos run). Reported written right after the write, or,
+    // when the kernel did not take it all then, as the answer is read.
     const socket = this.socket;
     const before = socket?.writableLength ?? 0;
-    if (socket) this.coalesceWrites(socket);
+    if (socket) this.turn.cork(socket);
     for (const line of lines) client.say(nick, line);
     client.ping(token);
-    if (socket && socket.writableLength > before) this.corkedSays.push(token);
+    if (socket && socket.writableLength > before) this.turn.afterUncork(() => this.written(token));
     return result;
-  }
-
-  /**
-   * Says made in one turn of the event loop leave in one socket write, as gateway-xmpp's stanzas
-   * do: a fan-out starts all its recipients' says together, so its IRC recipients are written in one
-   * system call and reported written (onWritten) together right after it. A gateway killed around
-   * that step has then either written all of them or none, never some (two recipients' says were two
-   * writes, each with its own window before the progress record left: 2 duplicates in one
-   * `kill -9 gateway-irc` of a CI chaos run); and a message to N recipients costs one write, not N.
-   * The socket is corked until the loop's check phase, so a say is delayed by the rest of this turn
-   * at most. When the uncork left something in the socket's buffer (the kernel's was full), the
-   * says are reported written when their answers come instead.
-   */
-  private coalesceWrites(socket: Socket): void {
-    if (this.corked === socket) return;
-    this.corked = socket;
-    socket.cork();
-    setImmediate(() => {
-      this.corked = undefined;
-      const tokens = this.corkedSays.splice(0);
-      socket.uncork();
-      if (socket.writableLength > 0 || socket.destroyed) return;
-      for (const token of tokens) this.written(token);
-    });
   }
 
   /** Starts watching a nick's presence (idempotent). */
