@@ -71,7 +71,7 @@ function streamOf(stream: OutboxStream): StreamDefinition {
  * with its other writes. Each message is validated against its stream's schema here, so a row that
  * reaches the relay can always be published.
  */
-export function outboxInsert(messages: OutboxMessage[]): Statement | null {
+function outboxInsert(messages: OutboxMessage[]): Statement | null {
   return insertMessages(messages, null);
 }
 
