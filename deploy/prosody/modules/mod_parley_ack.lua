@@ -16,15 +16,27 @@
 --   Component "conf.example.org"
 --     component_secret = "..."
 --     modules_enabled = { "parley_dedup"; "parley_ack" }
--- The memory is this server process's: a restart of the server loses what was not acknowledged.
+--
+-- When the server stops (SIGTERM, `prosodyctl stop`), before it closes its users' sessions, it ends
+-- its stream to the component and keeps reading the component's stanzas until the component ends
+-- its own (at most `parley_ack_drain_seconds`, default 5), then waits (as long again at most) until
+-- its users' connections have written what was routed to them: what the gateway wrote before it
+-- learned of the stop reaches its users live, instead of dying unread in the socket with the
+-- process (gateway-xmpp answers a server's stream end with its own; the deliveries it could not
+-- write wait for the next server process). Once the sessions are closed, the messages not
+-- acknowledged yet are written to the host's storage (`parley_ack`), and the next process reads
+-- them back and hands them to the component's first connection. A server that dies without
+-- stopping (SIGKILL, a crash) loses what was not acknowledged.
 
 local st = require "util.stanza";
+local async = require "util.async";
 local jid_host = require "util.jid".host;
 local now = require "util.time".now;
 local id = require "util.id";
 
 local keep_seconds = module:get_option_number("parley_ack_seconds", 300);
 local keep_size = module:get_option_number("parley_ack_size", 10000);
+local drain_seconds = module:get_option_number("parley_ack_drain_seconds", 5);
 local xmlns_ack = "urn:parley:ack";
 
 local boot = id.short();
@@ -104,3 +116,87 @@ end, -10);
 module:hook("component-disconnected", function (event)
 	if event.session == active then active = nil; end
 end);
+
+-- ---- Across a restart of the server ----
+
+local store = module:open_store("parley_ack");
+
+local function save()
+	prune();
+	local messages = {};
+	for i = first, last do
+		local entry = queue[i];
+		if unacked[entry.seq] then
+			messages[#messages + 1] = { seq = entry.seq, at = entry.at, stanza = st.preserialize(entry.stanza) };
+		end
+	end
+	if #messages == 0 then return; end
+	local ok, err = store:set("unacked", { messages = messages });
+	if ok then
+		module:log("info", "kept %d unacknowledged message(s) for the next start", #messages);
+	else
+		module:log("error", "could not keep %d unacknowledged message(s): %s", #messages, tostring(err));
+	end
+end
+
+local function restore()
+	local saved = store:get("unacked");
+	if not saved or type(saved.messages) ~= "table" then return; end
+	for _, message in ipairs(saved.messages) do
+		local entry = { seq = message.seq, at = message.at, stanza = st.deserialize(message.stanza) };
+		last = last + 1;
+		queue[last] = entry;
+		unacked[entry.seq] = entry;
+	end
+	store:set("unacked", nil);
+	prune();
+	module:log("info", "%d unacknowledged message(s) from before the restart wait for the component", #saved.messages);
+end
+
+restore();
+
+-- Whether a user connection still holds data it has not written (net.server_epoll's buffer).
+local function unflushed()
+	for _, session in pairs(prosody.full_sessions) do
+		local buffer = session.conn and session.conn.writebuffer;
+		if (type(buffer) == "table" and buffer[1]) or (type(buffer) == "string" and buffer ~= "") then return true; end
+	end
+	return false;
+end
+
+-- Ends the stream to the component and reads its stanzas until it ends its own (or the drain time
+-- is up), then lets the users' connections write what was routed to them. Runs before mod_c2s
+-- closes the users' sessions (priority -100), so what the gateway wrote reaches them live.
+local function drain()
+	local session = active;
+	if not session or not session.conn or not async.ready() then return; end
+	local wait, done = async.waiter(1, true);
+	local finished = false;
+	local function finish()
+		if finished then return; end
+		finished = true;
+		done();
+	end
+	module:hook("component-disconnected", function (event)
+		if event.session == session then finish(); end
+	end);
+	module:add_timer(drain_seconds, function ()
+		if not finished then module:log("warn", "the component did not end its stream within %ds", drain_seconds); end
+		finish();
+	end);
+	module:log("info", "server stopping: ending the stream to the component, reading what it still sends");
+	session.send("</stream:stream>");
+	-- Nothing more on a stream we ended (mod_component's close would write a second stream end).
+	session.send = function () return false; end;
+	wait();
+	local waited = 0;
+	while unflushed() and waited < drain_seconds do
+		async.sleep(0.01);
+		waited = waited + 0.01;
+	end
+end
+
+module:hook_global("server-stopping", drain, 10);
+-- After mod_c2s closed the sessions: a user's message routed to the component since the drain
+-- began is among the unacknowledged ones.
+module:hook_global("server-stopping", save, -200);

@@ -14,8 +14,11 @@
 --   Component "conf.example.org"
 --     component_secret = "..."
 --     modules_enabled = { "parley_dedup" }                    -- the component host
--- Only components whose host loads it are deduplicated. Memory is per server process: a restart
--- of this server forgets every id (a gateway kill at that very moment may double a delivery).
+-- Only components whose host loads it are deduplicated. The ids live in the server process; a
+-- server that stops (SIGTERM, `prosodyctl stop`) writes those still inside the window to
+-- `parley_dedup.txt` in its data directory, and the next process reads them back at start-up (and
+-- removes the file). A server that dies without stopping (SIGKILL, a crash) forgets them: a gateway
+-- kill at that very moment may double a delivery.
 
 local cache = require "util.cache";
 local jid_host = require "util.jid".host;
@@ -30,6 +33,56 @@ local size = module:get_option_number("parley_dedup_size", 100000);
 local shared = module:shared("/*/parley_dedup/seen");
 if not shared.ids then shared.ids = cache.new(size); end
 local seen = shared.ids;
+
+-- What a stopping server leaves for its next process: one line per id, "<seen at>\t<host> <id>",
+-- newest first (the cache's order).
+local state_file = prosody.paths.data .. "/parley_dedup.txt";
+
+local function restore()
+	local file = io.open(state_file, "r");
+	if not file then return; end
+	local lines, t = {}, now();
+	for line in file:lines() do lines[#lines + 1] = line; end
+	file:close();
+	os.remove(state_file);
+	local kept = 0;
+	for i = #lines, 1, -1 do -- oldest first, so the newest end up newest
+		local at, key = lines[i]:match("^([%d.]+)\t(.+)$");
+		at = tonumber(at);
+		if at and t - at < window then seen:set(key, at); kept = kept + 1; end
+	end
+	module:log("info", "remembered %d message id(s) from before the restart", kept);
+end
+
+local function save()
+	local t, saved = now(), 0;
+	local temporary = state_file .. ".tmp";
+	local file, err = io.open(temporary, "w");
+	if not file then
+		module:log("error", "could not keep the message ids for the next start: %s", err);
+		return;
+	end
+	for key, at in seen:items() do
+		if t - at < window and not key:find("\n", 1, true) then
+			file:write(string.format("%.3f\t%s\n", at, key));
+			saved = saved + 1;
+		end
+	end
+	file:close();
+	os.rename(temporary, state_file);
+	module:log("info", "kept %d message id(s) for the next start", saved);
+end
+
+if not shared.restored then
+	shared.restored = true;
+	restore();
+end
+-- After mod_parley_ack's drain of the component link (priority -200), which may add ids.
+module:hook_global("server-stopping", function ()
+	if shared.saved then return; end
+	shared.saved = true;
+	save();
+end, -300);
 
 local function deduplicated(origin_host)
 	return modulemanager.is_loaded(origin_host, "parley_dedup");

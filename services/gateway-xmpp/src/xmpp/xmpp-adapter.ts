@@ -76,6 +76,8 @@ export class XmppAdapter implements NetworkAdapter {
       logger().warn({ err: error }, 'XMPP component error');
     });
     this.xmpp.on('offline', () => logger().info('XMPP component offline'));
+    this.answerServerStreamEnd();
+    ignoreDataAfterStreamEnd(this.xmpp);
     // Nagle's algorithm held small stanzas back until the server's delayed ACK (≈ 40 ms a message
     // under light load, measured in issue 12): a chat link sends small writes and wants them now.
     this.xmpp.on('connect', () => this.xmpp.socket?.setNoDelay(true));
@@ -99,6 +101,26 @@ export class XmppAdapter implements NetworkAdapter {
     this.xmpp.iqCallee.get(NS.discoItems, 'query', (ctx) => this.discoItems(ctx));
     this.xmpp.iqCallee.get(NS.vcard, 'vCard', (ctx) => this.vcard(ctx));
     this.xmpp.iqCallee.get(NS.ping, 'ping', () => true); // XEP-0199: an empty result
+  }
+
+  /**
+   * A server that stops ends its stream to the component first and reads on until the component
+   * ends its own (mod_parley_ack, docs/reliability.md): so everything written before this process
+   * learned of the stop is routed — to users' offline storage if their sessions are gone — instead
+   * of dying unread with the server. @xmpp/connection only marks such a stream closed (status
+   * `close`); it is answered here with our stream end and the socket's end, after which the
+   * reconnect module connects again. Deliveries tried meanwhile fail (not online) and wait.
+   */
+  private answerServerStreamEnd(): void {
+    let previous = this.xmpp.status;
+    this.xmpp.on('status', (status: string) => {
+      if (status === 'close' && previous === 'online' && !this.stopping) {
+        logger().info({ domain: this.options.domain }, 'XMPP server ended the stream; ending ours');
+        // disconnect(), not stop(): a stopped client is offline and the reconnect module leaves it.
+        (this.xmpp as unknown as { disconnect(): Promise<unknown> }).disconnect().catch(() => undefined);
+      }
+      previous = status;
+    });
   }
 
   /** Reports every change of isOnline (the kit consumes deliveries only while online). */
@@ -480,4 +502,18 @@ function stanzasOf(delivery: ImDeliveryV1, domain: string): Element[] {
         xml('presence', { from, to, type: 'unsubscribe' }),
       ];
   }
+}
+
+/**
+ * Drops bytes a server sends after its stream ended: @xmpp/connection feeds them to a parser it has
+ * already detached and throws from the socket's data handler — an uncaught exception that ends the
+ * process (xmppjs/xmpp.js#860, fixed upstream by PR #1100, not in a release yet). Installed before
+ * the first connection: the socket listener binds `_onData` then.
+ */
+function ignoreDataAfterStreamEnd(xmpp: Component): void {
+  const connection = xmpp as unknown as { parser: unknown; _onData(data: Buffer): void };
+  const onData = connection._onData;
+  connection._onData = function (this: typeof connection, data: Buffer) {
+    if (this.parser) onData.call(this, data);
+  };
 }
