@@ -7,7 +7,9 @@
  *   is not swallowed;
  * - mod_parley_ack: a user's message the component did not acknowledge — a gateway killed before
  *   publishing it — is handed to the component's next connection, with the same seq; an
- *   acknowledged one is not.
+ *   acknowledged one is not;
+ * - mod_parley_fanout: announced to each component connection; one stanza listing recipients
+ *   reaches each of them as a copy with its own id, and mod_parley_dedup still drops a repeated id.
  */
 import { randomBytes } from 'node:crypto';
 import { component, type Component } from '@xmpp/component';
@@ -157,5 +159,61 @@ describe('mod_parley_ack on the XMPP server', () => {
     await cut(link);
     link = await connectComponent();
     await stillTrueAfter('nothing handed again', () => copies().length === 2, 1_000);
+  });
+});
+
+describe('mod_parley_fanout on the XMPP server', () => {
+  it('announces itself to each new component connection', async () => {
+    await cut(link!);
+    const before = received.length;
+    link = await connectComponent();
+    const announcement = await waitFor('the announcement', () =>
+      received
+        .slice(before)
+        .find((s) => s.is('message') && s.attrs.from === domain && s.getChild('fanout', 'urn:parley:fanout')),
+    );
+    expect(Number(announcement.getChild('fanout', 'urn:parley:fanout')!.attrs.max)).toBeGreaterThan(1);
+  });
+
+  it('copies one stanza to every recipient it lists, each with its own id; a repeated id is dropped', async () => {
+    const bob = await XmppTestClient.connect(await createXmppUser('fanout'));
+    try {
+      const from = `bot@${domain}`;
+      const id = `fan-${randomBytes(4).toString('hex')}`;
+      const fanOut = (body: string, recipients: Array<{ jid: string; id: string }>) =>
+        xml(
+          'message',
+          { from, to: domain, type: 'chat' },
+          xml('body', {}, body),
+          xml('fanout', { xmlns: 'urn:parley:fanout' }, ...recipients.map((r) => xml('to', r))),
+        );
+      await link!.send(
+        fanOut('one stanza, two copies', [
+          { jid: alice.user.jid, id: `${id}:alice` },
+          { jid: bob.user.jid, id: `${id}:bob` },
+        ]),
+      );
+      const copyOf = (client: XmppTestClient) =>
+        client.waitForStanza(
+          'the copy',
+          (s) => s.is('message') && s.getChildText('body') === 'one stanza, two copies',
+        );
+      const [toAlice, toBob] = await Promise.all([copyOf(alice), copyOf(bob)]);
+      expect([toAlice.attrs.id, toBob.attrs.id]).toEqual([`${id}:alice`, `${id}:bob`]);
+      expect(toAlice.getChild('fanout', 'urn:parley:fanout'), 'the list is not passed on').toBeUndefined();
+      // Sent again (a gateway's next process): alice's copy is a repeat, dropped; a new id for bob is not.
+      await link!.send(
+        fanOut('one stanza, two copies', [
+          { jid: alice.user.jid, id: `${id}:alice` },
+          { jid: bob.user.jid, id: `${id}:bob-again` },
+        ]),
+      );
+      await bob.waitForStanza('the new copy', (s) => s.attrs.id === `${id}:bob-again`);
+      await link!.send(chat(`${id}-marker`, alice.user.jid, 'fan-out marker'));
+      await alice.waitForMessage(from, 'fan-out marker');
+      expect(alice.messagesFrom(from).filter((b) => b === 'one stanza, two copies')).toHaveLength(1);
+    } finally {
+      await bob.stop();
+    }
   });
 });

@@ -19,6 +19,8 @@ export const NS = {
   parleyBot: 'urn:parley:bot:0',
   /** The server's mod_parley_ack (deploy/prosody/modules): what the component has stored. */
   parleyAck: 'urn:parley:ack',
+  /** The server's mod_parley_fanout: one stanza, a copy for each recipient it lists. */
+  parleyFanout: 'urn:parley:fanout',
 } as const;
 
 /** Whether a sender is a bot of this component (the domain itself or anything on it). */

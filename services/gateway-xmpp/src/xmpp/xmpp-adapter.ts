@@ -23,6 +23,7 @@ import {
   xmlSafe,
 } from './stanza-rules.js';
 import { fetchRoster, type C2sOverride } from './roster-fetch.js';
+import { ServerFanOut, chatMessage } from './fanout.js';
 
 export interface XmppAdapterOptions {
   host: string;
@@ -52,6 +53,8 @@ export class XmppAdapter implements NetworkAdapter {
   private acks: string[] = [];
   /** Stanzas of one turn of the event loop in one socket write (see send). */
   private readonly turn = new TurnWrites();
+  /** One stanza for many recipients when the server makes the copies (mod_parley_fanout). */
+  private readonly fanOut: ServerFanOut;
   /** The stream close under way, if any (see stopStream). */
   private stopping: Promise<void> | undefined;
   /** When the server last refused this process the component because another one holds it. */
@@ -74,6 +77,10 @@ export class XmppAdapter implements NetworkAdapter {
         return;
       }
       logger().warn({ err: error }, 'XMPP component error');
+    });
+    this.fanOut = new ServerFanOut(options.domain, (stanzas, onWritten) => this.write(stanzas, onWritten));
+    this.xmpp.on('status', (status: string) => {
+      if (status !== 'online') this.fanOut.reset();
     });
     this.xmpp.on('offline', () => logger().info('XMPP component offline'));
     this.answerServerStreamEnd();
@@ -213,8 +220,16 @@ export class XmppAdapter implements NetworkAdapter {
    * recipient's server unreachable, no such user, …) is recognised and reported as a bounce.
    */
   async deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
-    // Written in this order at once: each write is synchronous.
-    const stanzas = stanzasOf(delivery, this.options.domain);
+    if (delivery.kind === 'message' && this.fanOut.enabled) return this.fanOut.deliver(delivery, onWritten);
+    await this.write(stanzasOf(delivery, this.options.domain), onWritten ? [onWritten] : []);
+  }
+
+  /**
+   * Writes stanzas in this order at once (each write is synchronous) and resolves once they are
+   * handed to the kernel; `onWritten` runs right after the system call when all of them went into
+   * this turn's corked write (see send).
+   */
+  private async write(stanzas: Element[], onWritten: Array<() => void>): Promise<void> {
     const socket = this.xmpp.socket;
     let buffered = 0;
     const sent = Promise.all(
@@ -226,7 +241,7 @@ export class XmppAdapter implements NetworkAdapter {
         return done;
       }),
     );
-    if (onWritten && buffered === stanzas.length) this.turn.afterUncork(onWritten);
+    if (buffered === stanzas.length) for (const callback of onWritten) this.turn.afterUncork(callback);
     await sent;
   }
 
@@ -257,7 +272,11 @@ export class XmppAdapter implements NetworkAdapter {
   }
 
   private onStanza(stanza: Element): void {
-    if (stanza.is('message')) {
+    const announcement = stanza.is('message') ? stanza.getChild('fanout', NS.parleyFanout) : undefined;
+    if (announcement && stanza.attrs.from === this.options.domain) {
+      this.fanOut.announced(announcement);
+      logger().info({ max: announcement.attrs.max }, 'the XMPP server copies fan-outs (mod_parley_fanout)');
+    } else if (stanza.is('message')) {
       const seq = stanza.attrs['parley-seq'] as string | undefined;
       this.onMessage(stanza, seq);
       if (seq) this.port.afterInbound(() => this.acknowledge(seq));
@@ -481,14 +500,7 @@ function stanzasOf(delivery: ImDeliveryV1, domain: string): Element[] {
   const nick = () => xml('nick', { xmlns: NS.nick }, xmlSafe(delivery.botName));
   switch (delivery.kind) {
     case 'message':
-      return [
-        xml(
-          'message',
-          { from, to, type: 'chat', id: delivery.deliveryId },
-          xml('body', {}, xmlSafe(delivery.body ?? '')),
-          xml('parley-bot', { xmlns: NS.parleyBot }),
-        ),
-      ];
+      return [chatMessage(delivery, domain)];
     case 'authorization-request':
       return [xml('presence', { from, to, type: 'subscribe' }, nick())];
     case 'bot-online':
