@@ -73,12 +73,12 @@ describe('an XMPP delivery bounced by the server', () => {
     await releaseDomain?.();
   });
 
-  async function startConference(name: string, address: string): Promise<string> {
+  async function startConference(name: string, ...addresses: string[]): Promise<string> {
     const conference = await rpc.call(conferencesRpc.create, { ownerId, name });
     const added = await rpc.call(conferencesRpc.addParticipants, {
       ownerId,
       conferenceId: conference.id,
-      participants: [{ network: 'xmpp', address }],
+      participants: addresses.map((address) => ({ network: 'xmpp' as const, address })),
     });
     expect(added.errors).toEqual([]);
     await rpc.call(conferencesRpc.start, { ownerId, conferenceId: conference.id });
@@ -112,6 +112,36 @@ describe('an XMPP delivery bounced by the server', () => {
     await client.waitForMessage(botJid, /^You are invited to the conference "Late account"/, 20_000);
     await waitFor('the retried delivery to be forgotten', async () => (await keptBounces()) === 0, 15_000);
     expect(client.messagesFrom(botJid).filter((m) => m.startsWith('You are invited'))).toHaveLength(1);
+  }, 60_000);
+
+  it('retries only the copy that bounced when one stanza carried the message to several recipients', async () => {
+    // The test server copies fan-outs (mod_parley_fanout): both invitations leave as one stanza.
+    const { domain, prosodyConfig } = testEnv.xmpp();
+    const present = await createXmppUser('present');
+    const presentClient = await XmppTestClient.connect(present);
+    clients.push(presentClient);
+    const username = `late-${randomBytes(3).toString('hex')}`;
+    const lateJid = `${username}@${domain}`;
+    const conferenceId = await startConference('Two invitees', present.jid, lateJid);
+    const botJid = `${conferenceId}@${testEnv.xmpp().componentDomain}`;
+    const invited = /^You are invited to the conference "Two invitees"/;
+    await presentClient.waitForMessage(botJid, invited, 20_000);
+    await waitFor(
+      'the late invitee’s copy to be kept for a retry',
+      async () => (await keptBounces()) > 0,
+      15_000,
+    );
+    const password = randomBytes(9).toString('base64url');
+    await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
+    const lateClient = await XmppTestClient.connect({ username, password, jid: lateJid });
+    clients.push(lateClient);
+    await lateClient.waitForMessage(botJid, invited, 20_000);
+    await waitFor('the retried copy to be forgotten', async () => (await keptBounces()) === 0, 15_000);
+    expect(lateClient.messagesFrom(botJid).filter((m) => invited.test(m))).toHaveLength(1);
+    expect(
+      presentClient.messagesFrom(botJid).filter((m) => invited.test(m)),
+      'not sent again',
+    ).toHaveLength(1);
   }, 60_000);
 
   it('retries a bounce that reaches a gateway process other than the one that sent the delivery', async () => {
