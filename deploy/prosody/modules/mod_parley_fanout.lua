@@ -13,7 +13,8 @@
 -- and the module routes one copy per <to> (the stanza without <fanout>, with that `to` and `id`),
 -- from the component's session, in order: every other module sees each copy as if the component had
 -- sent it (mod_parley_dedup drops a repeated id; an error for a copy comes back with its id, a bounce
--- as before). At most `parley_fanout_max` (default 100) recipients a stanza; more are refused.
+-- as before; a malformed recipient address gets its copy refused with `jid-malformed`, the others
+-- are sent). At most `parley_fanout_max` (default 100) recipients a stanza; more are refused.
 --
 -- When the component connects, the module tells it it is there:
 --   <message from="<component>" to="<component>"><fanout xmlns="urn:parley:fanout" max="100"/></message>
@@ -39,14 +40,7 @@ local function on_fanout(event)
 		return true; -- only the component may ask for copies
 	end
 	local recipients = {};
-	for to in fanout:childtags("to", xmlns_fanout) do
-		local jid, id = jid_prep(to.attr.jid), to.attr.id;
-		if not jid or not id or id == "" then
-			module:log("warn", "fan-out with a malformed recipient (jid %s); dropped whole", tostring(to.attr.jid));
-			return true;
-		end
-		recipients[#recipients + 1] = { jid = jid, id = id };
-	end
+	for to in fanout:childtags("to", xmlns_fanout) do recipients[#recipients + 1] = to.attr; end
 	if #recipients > max_recipients then
 		module:log("warn", "fan-out to %d recipients (at most %d); dropped", #recipients, max_recipients);
 		return true;
@@ -58,8 +52,18 @@ local function on_fanout(event)
 	end);
 	for _, recipient in ipairs(recipients) do
 		local copy = st.clone(template);
-		copy.attr.to, copy.attr.id = recipient.jid, recipient.id;
-		module:send(copy, origin);
+		copy.attr.id = recipient.id;
+		local jid = jid_prep(recipient.jid);
+		if jid and recipient.id and recipient.id ~= "" then
+			copy.attr.to = jid;
+			module:send(copy, origin);
+		elseif recipient.id and recipient.id ~= "" then
+			-- This copy alone is refused, as the server refuses a stanza to a malformed address.
+			copy.attr.to = recipient.jid;
+			origin.send(st.error_reply(copy, "modify", "jid-malformed"));
+		else
+			module:log("warn", "fan-out recipient without an id (jid %s); skipped", tostring(recipient.jid));
+		end
 	end
 	return true;
 end

@@ -175,7 +175,7 @@ describe('mod_parley_fanout on the XMPP server', () => {
     expect(Number(announcement.getChild('fanout', 'urn:parley:fanout')!.attrs.max)).toBeGreaterThan(1);
   });
 
-  it('copies one stanza to every recipient it lists, each with its own id; a repeated id is dropped', async () => {
+  it('copies one stanza to every recipient it lists, each with its own id; a malformed address is refused alone; a repeated id is dropped', async () => {
     const bob = await XmppTestClient.connect(await createXmppUser('fanout'));
     try {
       const from = `bot@${domain}`;
@@ -190,9 +190,15 @@ describe('mod_parley_fanout on the XMPP server', () => {
       await link!.send(
         fanOut('one stanza, two copies', [
           { jid: alice.user.jid, id: `${id}:alice` },
+          { jid: 'not@@an address', id: `${id}:malformed` },
           { jid: bob.user.jid, id: `${id}:bob` },
         ]),
       );
+      // The malformed address's copy alone is refused, as a bounce the gateway can tell by its id.
+      const refused = await waitFor('the malformed copy refused', () =>
+        received.find((s) => s.attrs.type === 'error' && s.attrs.id === `${id}:malformed`),
+      );
+      expect(refused.getChild('error')?.getChild('jid-malformed')).toBeDefined();
       const copyOf = (client: XmppTestClient) =>
         client.waitForStanza(
           'the copy',
