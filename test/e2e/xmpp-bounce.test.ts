@@ -93,21 +93,36 @@ describe('an XMPP delivery bounced by the server', () => {
     return count;
   }
 
-  it('sends it again until the recipient can take it, and they get it once', async () => {
+  /**
+   * An address whose account does not exist yet (deliveries to it bounce), and the step that
+   * creates the account and logs in.
+   */
+  function lateAccount(): { jid: string; register(): Promise<XmppTestClient> } {
     const { domain, prosodyConfig } = testEnv.xmpp();
     const username = `late-${randomBytes(3).toString('hex')}`;
     const jid = `${username}@${domain}`;
-    const conferenceId = await startConference('Late account', jid);
+    return {
+      jid,
+      async register() {
+        const password = randomBytes(9).toString('base64url');
+        await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
+        const client = await XmppTestClient.connect({ username, password, jid });
+        clients.push(client);
+        return client;
+      },
+    };
+  }
+
+  it('sends it again until the recipient can take it, and they get it once', async () => {
+    const late = lateAccount();
+    const conferenceId = await startConference('Late account', late.jid);
     // The invitation bounces (no such user yet) and is kept for the next attempt.
     await waitFor(
       'the bounced invitation to be kept for a retry',
       async () => (await keptBounces()) > 0,
       15_000,
     );
-    const password = randomBytes(9).toString('base64url');
-    await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
-    const client = await XmppTestClient.connect({ username, password, jid });
-    clients.push(client);
+    const client = await late.register();
     const botJid = `${conferenceId}@${testEnv.xmpp().componentDomain}`;
     await client.waitForMessage(botJid, /^You are invited to the conference "Late account"/, 20_000);
     await waitFor('the retried delivery to be forgotten', async () => (await keptBounces()) === 0, 15_000);
@@ -116,13 +131,11 @@ describe('an XMPP delivery bounced by the server', () => {
 
   it('retries only the copy that bounced when one stanza carried the message to several recipients', async () => {
     // The test server copies fan-outs (mod_parley_fanout): both invitations leave as one stanza.
-    const { domain, prosodyConfig } = testEnv.xmpp();
     const present = await createXmppUser('present');
     const presentClient = await XmppTestClient.connect(present);
     clients.push(presentClient);
-    const username = `late-${randomBytes(3).toString('hex')}`;
-    const lateJid = `${username}@${domain}`;
-    const conferenceId = await startConference('Two invitees', present.jid, lateJid);
+    const late = lateAccount();
+    const conferenceId = await startConference('Two invitees', present.jid, late.jid);
     const botJid = `${conferenceId}@${testEnv.xmpp().componentDomain}`;
     const invited = /^You are invited to the conference "Two invitees"/;
     await presentClient.waitForMessage(botJid, invited, 20_000);
@@ -131,10 +144,7 @@ describe('an XMPP delivery bounced by the server', () => {
       async () => (await keptBounces()) > 0,
       15_000,
     );
-    const password = randomBytes(9).toString('base64url');
-    await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
-    const lateClient = await XmppTestClient.connect({ username, password, jid: lateJid });
-    clients.push(lateClient);
+    const lateClient = await late.register();
     await lateClient.waitForMessage(botJid, invited, 20_000);
     await waitFor('the retried copy to be forgotten', async () => (await keptBounces()) === 0, 15_000);
     expect(lateClient.messagesFrom(botJid).filter((m) => invited.test(m))).toHaveLength(1);
