@@ -35,7 +35,8 @@ if not shared.ids then shared.ids = cache.new(size); end
 local seen = shared.ids;
 
 -- What a stopping server leaves for its next process: one line per id, "<seen at>\t<host> <id>",
--- newest first (the cache's order).
+-- newest first (the cache's order). A file of the server's, not a host's store (as mod_parley_ack
+-- uses): the memory is shared by every host that loads the module.
 local state_file = prosody.paths.data .. "/parley_dedup.txt";
 
 local function restore()
@@ -77,7 +78,8 @@ if not shared.restored then
 	shared.restored = true;
 	restore();
 end
--- After mod_parley_ack's drain of the component link (priority -200), which may add ids.
+-- After mod_parley_ack's drain of the component link (priority 10), which may add ids, and after
+-- the users' sessions are closed (mod_c2s, -100).
 module:hook_global("server-stopping", function ()
 	if shared.saved then return; end
 	shared.saved = true;

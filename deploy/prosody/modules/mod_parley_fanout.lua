@@ -51,25 +51,28 @@ local function on_fanout(event)
 		return child;
 	end);
 	for _, recipient in ipairs(recipients) do
-		local copy = st.clone(template);
-		copy.attr.id = recipient.id;
-		local jid = jid_prep(recipient.jid);
-		if jid and recipient.id and recipient.id ~= "" then
-			copy.attr.to = jid;
-			module:send(copy, origin);
-		elseif recipient.id and recipient.id ~= "" then
-			-- This copy alone is refused, as the server refuses a stanza to a malformed address.
-			copy.attr.to = recipient.jid;
-			origin.send(st.error_reply(copy, "modify", "jid-malformed"));
-		else
+		local id = recipient.id;
+		if not id or id == "" then
 			module:log("warn", "fan-out recipient without an id (jid %s); skipped", tostring(recipient.jid));
+		else
+			local copy = st.clone(template);
+			copy.attr.id = id;
+			local jid = jid_prep(recipient.jid);
+			if jid then
+				copy.attr.to = jid;
+				module:send(copy, origin);
+			else
+				-- This copy alone is refused, as the server refuses a stanza to a malformed address.
+				copy.attr.to = recipient.jid;
+				origin.send(st.error_reply(copy, "modify", "jid-malformed"));
+			end
 		end
 	end
 	return true;
 end
 
--- Before mod_parley_dedup (1000 looks only at messages with an id; a fan-out has none) would matter,
--- and before mod_parley_ack (500) and mod_component (-1) would forward it to the component.
+-- After mod_parley_dedup (1000: a fan-out has no id, so it passes), before mod_parley_ack (500) and
+-- mod_component (-1), which would forward it to the component.
 module:hook("message/host", on_fanout, 900);
 
 module:hook("component-authenticated", function (event)
