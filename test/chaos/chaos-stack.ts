@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import IRC from 'irc-framework';
 import pg from 'pg';
 import type { ServiceName } from '@parley/contracts';
-import { waitFor, xml, XmppTestClient, type XmppTestUser } from '@parley/testing';
+import { createXmppUser, waitFor, xml, XmppTestClient, type XmppTestUser } from '@parley/testing';
 import {
   freePort,
   startNgircd,
@@ -193,11 +193,8 @@ export class ChaosServers {
     await this.startProsody();
   }
 
-  async createXmppUser(name: string): Promise<XmppTestUser> {
-    const username = `${name}-${randomBytes(3).toString('hex')}`;
-    const password = randomBytes(9).toString('base64url');
-    execFileSync('prosodyctl', ['--config', this.prosodyConfig, 'register', username, 'localhost', password]);
-    return { username, password, jid: `${username}@localhost` };
+  createXmppUser(name: string): Promise<XmppTestUser> {
+    return createXmppUser(name, { domain: 'localhost', prosodyConfig: this.prosodyConfig });
   }
 
   // ---- ngircd ----

@@ -10,7 +10,6 @@
  *   (mod_parley_dedup: a delivery sent again after the restart is still dropped) and the users'
  *   messages the gateway had not acknowledged (mod_parley_ack: handed to its next connection).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayPort, InboundDraft } from '@parley/gateway-kit';
 import type { ImDeliveryV1 } from '@parley/contracts';
-import { stillTrueAfter, waitFor, XmppTestClient, type XmppTestUser } from '@parley/testing';
+import { createXmppUser, stillTrueAfter, waitFor, XmppTestClient, type XmppTestUser } from '@parley/testing';
 import { XmppAdapter } from '../../services/gateway-xmpp/src/xmpp/xmpp-adapter.js';
 import { freePort, startProsody, stop, type Spawned } from '../deploy/helpers.js';
 
@@ -94,10 +93,7 @@ describe('an XMPP server restarting under Parley’s component', () => {
       secret: randomBytes(12).toString('hex'),
     };
     await startServer();
-    const username = `alice-${randomBytes(3).toString('hex')}`;
-    const password = randomBytes(9).toString('base64url');
-    execFileSync('prosodyctl', ['--config', configFile, 'register', username, 'localhost', password]);
-    alice = { username, password, jid: `${username}@localhost` };
+    alice = await createXmppUser('alice', { domain: 'localhost', prosodyConfig: configFile });
     adapter = new XmppAdapter(
       {
         host: '127.0.0.1',

@@ -19,9 +19,12 @@ export interface XmppTestUser {
   jid: string;
 }
 
-/** Registers a fresh user on the local Prosody. */
-export async function createXmppUser(name = 'user'): Promise<XmppTestUser> {
-  const { domain, prosodyConfig } = testEnv.xmpp();
+/** Registers a fresh user on the local Prosody, or on `server` (one a test started itself). */
+export async function createXmppUser(
+  name = 'user',
+  server: { domain: string; prosodyConfig: string } = testEnv.xmpp(),
+): Promise<XmppTestUser> {
+  const { domain, prosodyConfig } = server;
   const username = `${name}-${randomBytes(3).toString('hex')}`.toLowerCase();
   const password = randomBytes(9).toString('base64url');
   await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
