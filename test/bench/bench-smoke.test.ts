@@ -33,11 +33,17 @@ interface Saturation {
   steps: Step[];
 }
 
+interface Idle {
+  seconds: number;
+  cpuMsPerSecond: Record<string, number>;
+  pathCpuMsPerSecond: number;
+}
+
 interface BenchResult {
   sizes: {
     participants: number;
-    muc: { joinSeconds: number; fixed: Step; saturation: Saturation };
-    parley: { joinSeconds: number; settledSeconds: number; fixed: Step; saturation: Saturation };
+    muc: { joinSeconds: number; idle: Idle; fixed: Step; saturation: Saturation };
+    parley: { joinSeconds: number; settledSeconds: number; idle: Idle; fixed: Step; saturation: Saturation };
   }[];
   many: { conferences: number; muc: Step; parley: Step };
   floor: Record<
@@ -114,6 +120,22 @@ describe('npm run bench (smoke configuration)', () => {
       }
     }
     expect(result.table).toContain('where the time goes');
+  });
+
+  it('measures what each system costs at rest, per process', () => {
+    for (const size of result.sizes) {
+      for (const [system, idle] of [
+        ['MUC', size.muc.idle],
+        ['Parley', size.parley.idle],
+      ] as const) {
+        expect(idle.seconds, `${system}: seconds at rest`).toBeGreaterThan(0);
+        expect(isFiniteNumber(idle.pathCpuMsPerSecond), `${system}: path CPU at rest`).toBe(true);
+        for (const label of ['prosody', 'nats-server', 'conference-core', 'gateway-xmpp']) {
+          expect(isFiniteNumber(idle.cpuMsPerSecond[label]), `${system}: CPU of ${label} at rest`).toBe(true);
+        }
+      }
+    }
+    expect(result.table).toContain('CPU ms a second at rest');
   });
 
   it('produces a saturation figure for both systems, doubling nothing on the way', () => {

@@ -70,6 +70,7 @@ const { values: args } = parseArgs({
     'no-many': { type: 'boolean', default: false },
     'no-floor': { type: 'boolean', default: false },
     'many-rate': { type: 'string' },
+    'idle-seconds': { type: 'string' },
     out: { type: 'string', default: path.join(root, 'bench-results') },
   },
 });
@@ -95,6 +96,8 @@ interface Plan {
   /** How long a step may wait for its last deliveries after the last send. */
   drainMs: number;
   loginConcurrency: number;
+  /** How long each system is watched doing nothing, with everyone joined, before its fixed step. */
+  idleSeconds: number;
 }
 
 function makePlan(): Plan {
@@ -111,6 +114,7 @@ function makePlan(): Plan {
         floor: { latencyRate: 200, latencySeconds: 1, coreMessages: 2_000, jetStreamMessages: 500 },
         drainMs: 30_000,
         loginConcurrency: 3,
+        idleSeconds: 1,
       }
     : args.quick
       ? {
@@ -124,6 +128,7 @@ function makePlan(): Plan {
           floor: { latencyRate: 1_000, latencySeconds: 2, coreMessages: 50_000, jetStreamMessages: 5_000 },
           drainMs: 10_000,
           loginConcurrency: 8,
+          idleSeconds: 5,
         }
       : {
           mode: 'full',
@@ -139,6 +144,7 @@ function makePlan(): Plan {
           floor: { latencyRate: 1_000, latencySeconds: 3, coreMessages: 200_000, jetStreamMessages: 20_000 },
           drainMs: 15_000,
           loginConcurrency: 8,
+          idleSeconds: 10,
         };
   if (args.sizes) base.sizes = args.sizes.split(',').map(Number);
   if (args['fixed-seconds']) base.fixedSeconds = Number(args['fixed-seconds']);
@@ -146,6 +152,7 @@ function makePlan(): Plan {
   if (args['no-many']) base.many = null;
   if (args['no-floor']) base.floor = null;
   if (args['many-rate'] && base.many) base.many.rate = Number(args['many-rate']);
+  if (args['idle-seconds']) base.idleSeconds = Number(args['idle-seconds']);
   return base;
 }
 
@@ -1017,13 +1024,45 @@ async function storedAt(stream: string, tag: string, sinceMs: number): Promise<M
 
 interface SizeResult {
   participants: number;
-  muc: { joinSeconds: number; fixed: StepResult; saturation: SaturationResult | null };
+  muc: { joinSeconds: number; idle: IdleResult; fixed: StepResult; saturation: SaturationResult | null };
   parley: {
     joinSeconds: number;
     settledSeconds: number;
+    idle: IdleResult;
     fixed: StepResult;
     saturation: SaturationResult | null;
   };
+}
+
+/** CPU a system spends doing nothing: every participant joined, no message sent. */
+interface IdleResult {
+  seconds: number;
+  /** CPU milliseconds per second of each process. */
+  cpuMsPerSecond: Record<string, number>;
+  /** The same for the path (Parley: every process but the benchmark's; MUC: Prosody). */
+  pathCpuMsPerSecond: number;
+}
+
+/**
+ * Watches the processes for `plan.idleSeconds` while nothing is sent: what a system costs at rest
+ * (timers, polls, heartbeats). At a light fixed rate it is part of every delivery's CPU figure.
+ */
+async function measureIdle(system: 'parley' | 'muc'): Promise<IdleResult> {
+  await settle();
+  const before = snapshotCpu();
+  const start = performance.now();
+  await sleep(plan.idleSeconds * 1000);
+  const seconds = (performance.now() - start) / 1000;
+  const { used } = cpuBetween(before, snapshotCpu());
+  const perSecond = (cpu: number) => Math.round((cpu / seconds) * 1000 * 10) / 10;
+  const cpuMsPerSecond = Object.fromEntries(
+    Object.entries(used).map(([label, cpu]) => [label, perSecond(cpu)]),
+  );
+  const onPath =
+    system === 'muc' ? ['prosody'] : Object.keys(used).filter((label) => label !== 'bench clients');
+  const pathCpuMsPerSecond = perSecond(onPath.reduce((sum, label) => sum + (used[label] ?? 0), 0));
+  say(`${system.padEnd(6)} idle       ${round2(seconds)} s: path ${pathCpuMsPerSecond} ms of CPU a second`);
+  return { seconds: round2(seconds), cpuMsPerSecond, pathCpuMsPerSecond };
 }
 
 interface SaturationResult {
@@ -1133,6 +1172,7 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
   const room = `bench-${runTag}-n${n}@${mucDomain}`;
   const mucJoin = await joinRoom(room, members);
   say(`muc    N=${n}: all in the room after ${mucJoin.toFixed(1)} s`);
+  const mucIdle = await measureIdle('muc');
   const mucTraffic = trafficTo('muc', room);
   const mucFixed = await measure(mucTraffic(rate, 'fixed'));
   const mucSaturation = plan.saturation ? await saturate(mucTraffic, mucFixed, n - 1) : null;
@@ -1155,6 +1195,7 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
   say(
     `parley N=${n}: all joined after ${parleyJoin.toFixed(1)} s, join notices delivered after ${settled.toFixed(1)} s`,
   );
+  const parleyIdle = await measureIdle('parley');
   const parleyTraffic = trafficTo('parley', bot);
   const parleyFixed = await measure(parleyTraffic(rate, 'fixed'));
   if (args.profile && !profileWindow) profileWindow = parleyFixed.window;
@@ -1165,10 +1206,11 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
     send(client, xml('presence', { to: `${room}/${client.username}`, type: 'unavailable' }));
   return {
     participants: n,
-    muc: { joinSeconds: round2(mucJoin), fixed: mucFixed, saturation: mucSaturation },
+    muc: { joinSeconds: round2(mucJoin), idle: mucIdle, fixed: mucFixed, saturation: mucSaturation },
     parley: {
       joinSeconds: round2(parleyJoin),
       settledSeconds: round2(settled),
+      idle: parleyIdle,
       fixed: parleyFixed,
       saturation: parleySaturation,
     },
@@ -1394,7 +1436,11 @@ async function closeQuietly(nc: NatsConnection): Promise<void> {
 let profileWindow: { startUs: number; endUs: number } | undefined;
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -1410,11 +1456,23 @@ function packageOf(url: string): string {
   return url.startsWith('node:') ? 'node (core modules)' : url;
 }
 
-/** Top self-time entries of one V8 CPU profile, counting only samples inside the window. */
-function topSelfTime(file: string, window: { startUs: number; endUs: number } | undefined, top = 20) {
+/**
+ * One V8 CPU profile, counting only samples inside the window: the top self-time entries, the
+ * packages, and the top inclusive entries among our own functions (libs/, services/) — the time
+ * spent in a function and everything it called, which says which step of ours costs what.
+ */
+function profileSummary(file: string, window: { startUs: number; endUs: number } | undefined, top = 20) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const keyOf = (frame: CpuProfile['nodes'][number]['callFrame']) => {
+    const url = frame.url.replace(`file://${root}`, '');
+    const where = url ? ` ${url.replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
+    return { key: `${frame.functionName || '(anonymous)'}${where}`, url };
+  };
   const selfUs = new Map<string, number>();
+  const ownTotalUs = new Map<string, number>();
   const packageUs = new Map<string, number>();
   let at = profile.startTime;
   let totalUs = 0;
@@ -1423,19 +1481,25 @@ function topSelfTime(file: string, window: { startUs: number; endUs: number } | 
     at += profile.timeDeltas[i] ?? 0;
     if (window && (at < window.startUs || at > window.endUs)) continue;
     const spent = profile.timeDeltas[i + 1] ?? 0;
-    const frame = frames.get(profile.samples[i]!);
-    if (!frame) continue;
+    const node = nodes.get(profile.samples[i]!);
+    if (!node) continue;
     totalUs += spent;
-    if (frame.functionName === '(idle)') {
+    if (node.callFrame.functionName === '(idle)') {
       idleUs += spent;
       continue;
     }
-    const url = frame.url.replace(`file://${root}`, '');
-    const where = url ? ` ${url.replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
-    const key = `${frame.functionName || '(anonymous)'}${where}`;
+    const { key, url } = keyOf(node.callFrame);
     selfUs.set(key, (selfUs.get(key) ?? 0) + spent);
     const pkg = packageOf(url);
     packageUs.set(pkg, (packageUs.get(pkg) ?? 0) + spent);
+    // Each of our functions on the sample's stack once (recursion counted once).
+    const counted = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parents.get(id)) {
+      const frame = keyOf(nodes.get(id)!.callFrame);
+      if (!/^\/?(libs|services)\//.test(frame.url) || counted.has(frame.key)) continue;
+      counted.add(frame.key);
+      ownTotalUs.set(frame.key, (ownTotalUs.get(frame.key) ?? 0) + spent);
+    }
   }
   const busyUs = Math.max(1, totalUs - idleUs);
   const rank = (map: Map<string, number>, count: number) =>
@@ -1444,19 +1508,60 @@ function topSelfTime(file: string, window: { startUs: number; endUs: number } | 
       .slice(0, count)
       .map(([entry, us]) => ({
         entry,
-        selfMs: Math.round(us / 100) / 10,
+        ms: Math.round(us / 100) / 10,
         percentOfBusy: Math.round((us / busyUs) * 1000) / 10,
       }));
   return {
     file: path.relative(root, file),
     windowMs: Math.round(totalUs / 1000),
     busyMs: Math.round(busyUs / 1000),
-    top: rank(selfUs, top),
+    topSelf: rank(selfUs, top),
+    topOwnInclusive: rank(ownTotalUs, top),
     byPackage: rank(packageUs, 12),
   };
 }
 
+type ProfileSummary = ReturnType<typeof profileSummary>;
+
+/** The summaries of every service's profile, busiest first (read after the services exited). */
+function serviceProfiles(profileDir: string): Record<string, ProfileSummary> {
+  const files = existsSync(profileDir) ? readdirSync(profileDir) : [];
+  const summaries: [string, ProfileSummary][] = [];
+  for (const service of parleyServices) {
+    const file = files.find((f) => f.includes(`.${service.child.pid}.`) && f.endsWith('.cpuprofile'));
+    if (file) summaries.push([service.name, profileSummary(path.join(profileDir, file), profileWindow)]);
+    else say(`no CPU profile of ${service.name} was written`);
+  }
+  return Object.fromEntries(summaries.sort((a, b) => b[1].busyMs - a[1].busyMs));
+}
+
+/** The services' busy time in the window, then the top entries of those busy for at least a tenth of the busiest. */
+function profileReport(profiles: Record<string, ProfileSummary>): string {
+  const entries = Object.entries(profiles);
+  if (entries.length === 0) return '';
+  const busiest = entries[0]![1].busyMs;
+  let text = `\nCPU profiles during the first Parley fixed-rate step (${entries[0]![1].windowMs} ms):\n`;
+  text += table([['service', 'busy ms'], ...entries.map(([name, p]) => [name, String(p.busyMs)])]);
+  const rows = (list: ProfileSummary['topSelf']) =>
+    list.map((t) => [String(t.ms), String(t.percentOfBusy), t.entry]);
+  for (const [name, p] of entries.filter(([, p]) => p.busyMs >= busiest / 10)) {
+    text += `\n\n${name} (${p.file}):\n`;
+    text += `${table([['self ms', '% of busy', 'function'], ...rows(p.topSelf.slice(0, 12))])}\n\n`;
+    text += `${table([['with callees ms', '% of busy', 'our function'], ...rows(p.topOwnInclusive.slice(0, 12))])}\n\n`;
+    text += table([['self ms', '% of busy', 'package'], ...rows(p.byPackage.slice(0, 8))]);
+  }
+  return `${text}\n`;
+}
+
 // ---- the report ---------------------------------------------------------------------------------
+
+/** How much of a step's path CPU the same time at rest would have cost. */
+function restShare(idle: IdleResult, step: StepResult): string {
+  const stepSeconds = (step.window.endUs - step.window.startUs) / 1e6;
+  const pathSeconds = ((step.pathCpuPer1000 ?? 0) * step.delivered) / 1000;
+  if (pathSeconds <= 0) return '–';
+  return `${Math.round(((idle.pathCpuMsPerSecond * stepSeconds) / 1000 / pathSeconds) * 100)} %`;
+}
 
 function fmtMs(v: number | null): string {
   if (v === null) return '–';
@@ -1510,6 +1615,12 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
       `${m.pathCpuPer1000 ?? '–'}`,
       ratio(p.pathCpuPer1000, m.pathCpuPer1000),
     ]);
+    rows.push([
+      `N = ${s.participants}: CPU ms a second at rest (path; share of the fixed step's CPU)`,
+      `${s.parley.idle.pathCpuMsPerSecond} (${restShare(s.parley.idle, p)})`,
+      `${s.muc.idle.pathCpuMsPerSecond} (${restShare(s.muc.idle, m)})`,
+      ratio(s.parley.idle.pathCpuMsPerSecond, s.muc.idle.pathCpuMsPerSecond),
+    ]);
     if (s.parley.saturation || s.muc.saturation) {
       rows.push([
         `N = ${s.participants}: highest rate held (p99 ≤ ${HOLD_P99_MS} ms, nothing late/lost)`,
@@ -1558,6 +1669,17 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
   for (const label of labels) cpuRows.push([label, ...steps.map((s) => String(s.cpuPer1000[label] ?? '–'))]);
   cpuRows.push(['path total (MUC: Prosody)', ...steps.map((s) => String(s.pathCpuPer1000 ?? '–'))]);
   text += `\n\n${table(cpuRows)}`;
+
+  const rests = sizes.flatMap((s) => [
+    { name: `parley N=${s.participants}`, idle: s.parley.idle },
+    { name: `muc N=${s.participants}`, idle: s.muc.idle },
+  ]);
+  const restLabels = [...new Set(rests.flatMap((r) => Object.keys(r.idle.cpuMsPerSecond)))];
+  text += `\n\n${table([
+    ['CPU ms a second at rest', ...rests.map((r) => r.name)],
+    ...restLabels.map((label) => [label, ...rests.map((r) => String(r.idle.cpuMsPerSecond[label] ?? '–'))]),
+    ['path total (MUC: Prosody)', ...rests.map((r) => String(r.idle.pathCpuMsPerSecond))],
+  ])}`;
 
   const traced = sizes.map((s) => s.parley.fixed).filter((step) => step.hops);
   if (traced.length > 0) {
@@ -1721,30 +1843,13 @@ async function main(): Promise<number> {
     throw failure;
   }
 
-  let profile: ReturnType<typeof topSelfTime> | null = null;
-  if (args.profile) {
-    const core = parleyServices.find((s) => s.name === 'conference-core');
-    const file = existsSync(profileDir)
-      ? readdirSync(profileDir).find((f) => f.includes(`.${core?.child.pid}.`) && f.endsWith('.cpuprofile'))
-      : undefined;
-    if (file) profile = topSelfTime(path.join(profileDir, file), profileWindow);
-    else say('no conference-core CPU profile was written');
-  }
+  const profiles = args.profile ? serviceProfiles(profileDir) : null;
 
   // A step's "lost" are those missing when its drain window closed; some may have come since.
   for (const step of allSteps) step.arrivedAfterDrain = trackers.get(step.tag)?.afterClose ?? 0;
   const text = report(sizes, many, floor);
   process.stdout.write(`\n${text}\n`);
-  if (profile) {
-    process.stdout.write(
-      `\nconference-core during the first Parley fixed-rate step: busy ${profile.busyMs} ms of ${profile.windowMs} ms ` +
-        `(${profile.file}); top self time:\n`,
-    );
-    const rows = (entries: typeof profile.top) =>
-      entries.map((t) => [String(t.selfMs), String(t.percentOfBusy), t.entry]);
-    process.stdout.write(`${table([['self ms', '% of busy', 'function'], ...rows(profile.top)])}\n\n`);
-    process.stdout.write(`${table([['self ms', '% of busy', 'package'], ...rows(profile.byPackage)])}\n`);
-  }
+  if (profiles) process.stdout.write(profileReport(profiles));
   if (inbound.errors.length > 0 || sendErrors > 0) {
     say(`client errors: ${inbound.errors.length} stanza/connection errors, ${sendErrors} failed sends`);
   }
@@ -1762,7 +1867,7 @@ async function main(): Promise<number> {
     sizes,
     many,
     floor,
-    profile,
+    profiles,
     clientErrors: {
       stanzaErrors: inbound.errors.length,
       failedSends: sendErrors,
