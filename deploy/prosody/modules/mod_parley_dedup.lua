@@ -118,7 +118,8 @@ end
 for _, kind in ipairs({ "bare", "full", "host" }) do
 	module:hook("message/" .. kind, function (event)
 		if repeated(event) then return true; end
-		forget(jid_host(event.stanza.attr.to), event.stanza);
+		-- Every message on the server passes here (a chat room's copies too): only an error costs a look-up.
+		if event.stanza.attr.type == "error" then forget(jid_host(event.stanza.attr.to), event.stanza); end
 	end, 1000);
 end
 

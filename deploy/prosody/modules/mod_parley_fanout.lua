@@ -26,10 +26,24 @@
 --     modules_enabled = { "parley_dedup"; "parley_ack"; "parley_fanout" }
 
 local st = require "util.stanza";
+local cache = require "util.cache";
 local jid_prep = require "util.jid".prep;
 
 local xmlns_fanout = "urn:parley:fanout";
 local max_recipients = module:get_option_number("parley_fanout_max", 100);
+
+-- A conference's recipients come again with every message: their addresses are prepared
+-- (stringprep) once, not once per copy. false: malformed.
+local prepared = cache.new(module:get_option_number("parley_fanout_jid_cache", 10000));
+local function prep(raw)
+	if raw == nil then return nil; end
+	local known = prepared:get(raw);
+	if known == nil then
+		known = jid_prep(raw) or false;
+		prepared:set(raw, known);
+	end
+	return known or nil;
+end
 
 -- A fan-out from the component to its own host: expanded here, never forwarded to the component.
 local function on_fanout(event)
@@ -45,8 +59,13 @@ local function on_fanout(event)
 		module:log("warn", "fan-out to %d recipients (at most %d); dropped", #recipients, max_recipients);
 		return true;
 	end
-	local template = st.clone(stanza);
-	template:maptags(function (child)
+	-- One copy without <fanout>, routed once per recipient with that recipient's `to` and `id`, as
+	-- mod_muc routes one stanza to each occupant: routing is synchronous and whatever keeps a
+	-- stanza for later (offline storage, carbons, stream management, s2s queues) copies or
+	-- serializes it. A copy per recipient was most of what this server allocated per delivery, and
+	-- its garbage collector runs in proportion (docs/performance.md).
+	local copy = st.clone(stanza);
+	copy:maptags(function (child)
 		if child.name == "fanout" and child.attr.xmlns == xmlns_fanout then return nil; end
 		return child;
 	end);
@@ -55,9 +74,8 @@ local function on_fanout(event)
 		if not id or id == "" then
 			module:log("warn", "fan-out recipient without an id (jid %s); skipped", tostring(recipient.jid));
 		else
-			local copy = st.clone(template);
 			copy.attr.id = id;
-			local jid = jid_prep(recipient.jid);
+			local jid = prep(recipient.jid);
 			if jid then
 				copy.attr.to = jid;
 				module:send(copy, origin);
