@@ -9,7 +9,8 @@
  *   publishing it — is handed to the component's next connection, with the same seq; an
  *   acknowledged one is not;
  * - mod_parley_fanout: announced to each component connection; one stanza listing recipients
- *   reaches each of them as a copy with its own id, and mod_parley_dedup still drops a repeated id.
+ *   reaches each of them as a copy with its own id, and mod_parley_dedup still drops a repeated id;
+ *   recipients who are offline each find their own copy (id, address) when they come online.
  */
 import { randomBytes } from 'node:crypto';
 import { component, type Component } from '@xmpp/component';
@@ -220,6 +221,53 @@ describe('mod_parley_fanout on the XMPP server', () => {
       expect(alice.messagesFrom(from).filter((b) => b === 'one stanza, two copies')).toHaveLength(1);
     } finally {
       await bob.stop();
+    }
+  });
+
+  it("keeps each offline recipient's own copy (its id, its address) for when they come online", async () => {
+    // The module routes one stanza, changing `to` and `id` per recipient (as mod_muc does): the
+    // offline storage must have kept each recipient's copy as it was, not the stanza as it ended.
+    const [carol, dave] = await Promise.all([createXmppUser('fanout-off'), createXmppUser('fanout-off')]);
+    const id = `off-${randomBytes(4).toString('hex')}`;
+    const body = 'while you were away';
+    await link!.send(
+      xml(
+        'message',
+        { from: `bot@${domain}`, to: domain, type: 'chat' },
+        xml('body', {}, body),
+        xml(
+          'fanout',
+          { xmlns: 'urn:parley:fanout' },
+          xml('to', { jid: carol.jid, id: `${id}:carol` }),
+          xml('to', { jid: dave.jid, id: `${id}:dave` }),
+          xml('to', { jid: alice.user.jid, id: `${id}:alice` }),
+        ),
+      ),
+    );
+    // alice is online and last in the list: once she has hers, the offline copies were stored.
+    await alice.waitForStanza('the online copy', (s) => s.attrs.id === `${id}:alice`);
+    for (const [user, name] of [
+      [carol, 'carol'],
+      [dave, 'dave'],
+    ] as const) {
+      const client = await XmppTestClient.connect(user);
+      try {
+        const copy = await client.waitForStanza(
+          `${name}'s stored copy`,
+          (s) => s.is('message') && s.getChildText('body') === body,
+        );
+        expect({ id: copy.attrs.id, to: copy.attrs.to?.split('/')[0] }).toEqual({
+          id: `${id}:${name}`,
+          to: user.jid,
+        });
+        await stillTrueAfter(
+          `${name} to have that one copy only`,
+          () => client.messagesFrom(`bot@${domain}`).length === 1,
+          500,
+        );
+      } finally {
+        await client.stop();
+      }
     }
   });
 });
