@@ -13,13 +13,10 @@ import { newEnvelope, streams, subjects, type ImDeliveryV1, type ImDeliveryV2 } 
 import { testEnv, waitFor } from '@parley/testing';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
 import { GatewayRuntime } from '../src/gateway-runtime.js';
-import type { NetworkAdapter } from '../src/network-adapter.js';
+import { TestAdapter } from './test-adapter.js';
 
 /** Sends nothing anywhere: records each delivery, and refuses the ones `refuse` picks, once each. */
-class RecordingAdapter implements NetworkAdapter {
-  readonly network = 'xmpp' as const;
-  readonly isOnline = true;
-  readonly status = 'online';
+class RecordingAdapter extends TestAdapter {
   readonly sent: Array<{ deliveryId: string; to: string }> = [];
   private readonly refused = new Set<string>();
 
@@ -27,10 +24,9 @@ class RecordingAdapter implements NetworkAdapter {
     return this.refused.size === 1;
   }
 
-  constructor(private readonly refuse: (delivery: ImDeliveryV1) => boolean) {}
-
-  async connect(): Promise<void> {}
-  async stop(): Promise<void> {}
+  constructor(private readonly refuse: (delivery: ImDeliveryV1) => boolean) {
+    super();
+  }
 
   async deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
     if (this.refuse(delivery) && !this.refused.has(delivery.deliveryId)) {
@@ -39,14 +35,6 @@ class RecordingAdapter implements NetworkAdapter {
     }
     this.sent.push({ deliveryId: delivery.deliveryId, to: delivery.to });
     onWritten?.();
-  }
-
-  requestAuthorization(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
-    return this.deliver(delivery, onWritten);
-  }
-
-  async fetchContacts(): Promise<never> {
-    throw new Error('not in this test');
   }
 }
 

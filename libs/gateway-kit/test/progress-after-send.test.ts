@@ -25,22 +25,16 @@ import {
 import { testEnv, waitFor } from '@parley/testing';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
 import { GatewayRuntime } from '../src/gateway-runtime.js';
-import type { NetworkAdapter } from '../src/network-adapter.js';
+import { TestAdapter } from './test-adapter.js';
 
 /**
  * Sends nothing anywhere. bob's delivery is reported written at once and its send then waits until
  * the test releases it (as an IRC say waits for the PONG); everyone else's resolves on the next turn
  * of the event loop without a report (as a send the kernel took after the writing step).
  */
-class RecordingAdapter implements NetworkAdapter {
-  readonly network = 'xmpp' as const;
-  readonly isOnline = true;
-  readonly status = 'online';
+class RecordingAdapter extends TestAdapter {
   readonly sent: string[] = [];
   private answer: (() => void) | undefined;
-
-  async connect(): Promise<void> {}
-  async stop(): Promise<void> {}
 
   async deliver(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
     this.sent.push(delivery.to);
@@ -53,14 +47,6 @@ class RecordingAdapter implements NetworkAdapter {
   /** bob's send resolves. */
   release(): void {
     this.answer?.();
-  }
-
-  requestAuthorization(delivery: ImDeliveryV1, onWritten?: () => void): Promise<void> {
-    return this.deliver(delivery, onWritten);
-  }
-
-  async fetchContacts(): Promise<never> {
-    throw new Error('not in this test');
   }
 }
 
