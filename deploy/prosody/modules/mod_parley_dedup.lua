@@ -108,9 +108,13 @@ local function repeated(event)
 end
 
 -- An error for one of a component's messages (a bounce): forget its id, so the retry goes through.
-local function forget(component_host, stanza)
+-- The component is the error's addressee unless named. Every message on the server passes here (a
+-- chat room's copies too): only an error costs more than a look at its type.
+local function forget(stanza, component_host)
 	local id = stanza.attr.id;
-	if stanza.attr.type ~= "error" or not id or not component_host then return; end
+	if stanza.attr.type ~= "error" or not id then return; end
+	component_host = component_host or jid_host(stanza.attr.to);
+	if not component_host then return; end
 	local key = component_host .. " " .. id;
 	if seen:get(key) then seen:set(key, nil); end
 end
@@ -118,8 +122,7 @@ end
 for _, kind in ipairs({ "bare", "full", "host" }) do
 	module:hook("message/" .. kind, function (event)
 		if repeated(event) then return true; end
-		-- Every message on the server passes here (a chat room's copies too): only an error costs a look-up.
-		if event.stanza.attr.type == "error" then forget(jid_host(event.stanza.attr.to), event.stanza); end
+		forget(event.stanza);
 	end, 1000);
 end
 
@@ -134,7 +137,7 @@ module:hook("component-authenticated", function (event)
 	local session = event.session;
 	local send = session.send;
 	session.send = function (stanza)
-		if stanza.name == "message" then forget(session.host, stanza); end
+		if stanza.name == "message" then forget(stanza, session.host); end
 		return send(stanza);
 	end;
 end);
