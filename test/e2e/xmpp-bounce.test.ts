@@ -7,9 +7,7 @@
  * A bounce that reaches a gateway process other than the one that sent the delivery (the sender
  * died or was replaced first: a remote server can take minutes to bounce) is retried too.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kvm } from '@nats-io/kv';
@@ -26,6 +24,8 @@ import {
 import {
   createXmppUser,
   holdXmppComponentDomain,
+  newXmppUser,
+  registerXmppUser,
   serviceTestEnv,
   startTestService,
   testEnv,
@@ -38,7 +38,6 @@ import { loadServiceConfig as loadCoreConfig } from '../../services/conference-c
 import { AppModule as XmppGatewayModule } from '../../services/gateway-xmpp/src/app.module.js';
 import { loadServiceConfig as loadXmppConfig } from '../../services/gateway-xmpp/src/config.js';
 
-const run = promisify(execFile);
 /** Five attempts after the first send, 15 s in all: then dead-lettered. */
 const RETRY_MS = '1000,2000,3000,4000,5000';
 
@@ -98,15 +97,12 @@ describe('an XMPP delivery bounced by the server', () => {
    * creates the account and logs in.
    */
   function lateAccount(): { jid: string; register(): Promise<XmppTestClient> } {
-    const { domain, prosodyConfig } = testEnv.xmpp();
-    const username = `late-${randomBytes(3).toString('hex')}`;
-    const jid = `${username}@${domain}`;
+    const user = newXmppUser('late');
     return {
-      jid,
+      jid: user.jid,
       async register() {
-        const password = randomBytes(9).toString('base64url');
-        await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
-        const client = await XmppTestClient.connect({ username, password, jid });
+        await registerXmppUser(user);
+        const client = await XmppTestClient.connect(user);
         clients.push(client);
         return client;
       },

@@ -19,16 +19,35 @@ export interface XmppTestUser {
   jid: string;
 }
 
+/** A Prosody to register users on: the local one, or one a test started itself. */
+export interface XmppTestServer {
+  domain: string;
+  prosodyConfig: string;
+}
+
+/** A fresh user's address and password on `server`, not registered yet (see registerXmppUser). */
+export function newXmppUser(name = 'user', server: XmppTestServer = testEnv.xmpp()): XmppTestUser {
+  const username = `${name}-${randomBytes(3).toString('hex')}`.toLowerCase();
+  return { username, password: randomBytes(9).toString('base64url'), jid: `${username}@${server.domain}` };
+}
+
+/** Creates the account of `user` on `server`. */
+export async function registerXmppUser(
+  user: XmppTestUser,
+  server: XmppTestServer = testEnv.xmpp(),
+): Promise<void> {
+  const { domain, prosodyConfig } = server;
+  await run('prosodyctl', ['--config', prosodyConfig, 'register', user.username, domain, user.password]);
+}
+
 /** Registers a fresh user on the local Prosody, or on `server` (one a test started itself). */
 export async function createXmppUser(
   name = 'user',
-  server: { domain: string; prosodyConfig: string } = testEnv.xmpp(),
+  server: XmppTestServer = testEnv.xmpp(),
 ): Promise<XmppTestUser> {
-  const { domain, prosodyConfig } = server;
-  const username = `${name}-${randomBytes(3).toString('hex')}`.toLowerCase();
-  const password = randomBytes(9).toString('base64url');
-  await run('prosodyctl', ['--config', prosodyConfig, 'register', username, domain, password]);
-  return { username, password, jid: `${username}@${domain}` };
+  const user = newXmppUser(name, server);
+  await registerXmppUser(user, server);
+  return user;
 }
 
 export class XmppTestClient {
