@@ -321,6 +321,13 @@ function cpuBetween(
   return { used, vanished };
 }
 
+/** CPU seconds of a system's path: Prosody alone for the MUC; for Parley every process but the benchmark's. */
+function pathCpuSeconds(system: 'parley' | 'muc', used: Record<string, number>): number {
+  const onPath =
+    system === 'muc' ? ['prosody'] : Object.keys(used).filter((label) => label !== 'bench clients');
+  return onPath.reduce((sum, label) => sum + (used[label] ?? 0), 0);
+}
+
 // ---- /metrics -----------------------------------------------------------------------------------
 
 /** Counters worth seeing per step: time spent in the gateway's rate limiter, redeliveries, dead letters. */
@@ -843,14 +850,12 @@ async function measure(traffic: Traffic): Promise<StepResult> {
   }
 
   const delivered = tracker.latencies.length;
-  const onPath =
-    traffic.system === 'muc' ? ['prosody'] : Object.keys(cpu).filter((label) => label !== 'bench clients');
   const per1000 = (seconds: number) =>
     delivered === 0 ? 0 : Math.round((seconds / delivered) * 1000 * 1000) / 1000;
   const cpuPer1000 = Object.fromEntries(
     Object.entries(cpu).map(([label, seconds]) => [label, per1000(seconds)]),
   );
-  const pathCpu = onPath.reduce((sum, label) => sum + (cpu[label] ?? 0), 0);
+  const pathCpu = pathCpuSeconds(traffic.system, cpu);
   const latencyMs = latencySummary(tracker.latencies);
   const lost = tracker.expected - delivered;
   const achieved = sent / Math.max(sendSeconds, traffic.seconds);
@@ -1058,9 +1063,7 @@ async function measureIdle(system: 'parley' | 'muc'): Promise<IdleResult> {
   const cpuMsPerSecond = Object.fromEntries(
     Object.entries(used).map(([label, cpu]) => [label, perSecond(cpu)]),
   );
-  const onPath =
-    system === 'muc' ? ['prosody'] : Object.keys(used).filter((label) => label !== 'bench clients');
-  const pathCpuMsPerSecond = perSecond(onPath.reduce((sum, label) => sum + (used[label] ?? 0), 0));
+  const pathCpuMsPerSecond = perSecond(pathCpuSeconds(system, used));
   say(`${system.padEnd(6)} idle       ${round2(seconds)} s: path ${pathCpuMsPerSecond} ms of CPU a second`);
   return { seconds: round2(seconds), cpuMsPerSecond, pathCpuMsPerSecond };
 }
