@@ -68,6 +68,15 @@ async function cut(xmpp: Component): Promise<void> {
 const chat = (id: string, to: string, body: string) =>
   xml('message', { from: `bot@${domain}`, to, type: 'chat', id }, xml('body', {}, body));
 
+/** One stanza for mod_parley_fanout to copy to each recipient, with that recipient's id. */
+const fanOut = (body: string, recipients: Array<{ jid: string; id: string }>) =>
+  xml(
+    'message',
+    { from: `bot@${domain}`, to: domain, type: 'chat' },
+    xml('body', {}, body),
+    xml('fanout', { xmlns: 'urn:parley:fanout' }, ...recipients.map((r) => xml('to', r))),
+  );
+
 beforeAll(async () => {
   release = await holdXmppComponentDomain();
   domain = process.env.PARLEY_XMPP_COMPONENT_DOMAIN!;
@@ -181,13 +190,6 @@ describe('mod_parley_fanout on the XMPP server', () => {
     try {
       const from = `bot@${domain}`;
       const id = `fan-${randomBytes(4).toString('hex')}`;
-      const fanOut = (body: string, recipients: Array<{ jid: string; id: string }>) =>
-        xml(
-          'message',
-          { from, to: domain, type: 'chat' },
-          xml('body', {}, body),
-          xml('fanout', { xmlns: 'urn:parley:fanout' }, ...recipients.map((r) => xml('to', r))),
-        );
       await link!.send(
         fanOut('one stanza, two copies', [
           { jid: alice.user.jid, id: `${id}:alice` },
@@ -231,18 +233,11 @@ describe('mod_parley_fanout on the XMPP server', () => {
     const id = `off-${randomBytes(4).toString('hex')}`;
     const body = 'while you were away';
     await link!.send(
-      xml(
-        'message',
-        { from: `bot@${domain}`, to: domain, type: 'chat' },
-        xml('body', {}, body),
-        xml(
-          'fanout',
-          { xmlns: 'urn:parley:fanout' },
-          xml('to', { jid: carol.jid, id: `${id}:carol` }),
-          xml('to', { jid: dave.jid, id: `${id}:dave` }),
-          xml('to', { jid: alice.user.jid, id: `${id}:alice` }),
-        ),
-      ),
+      fanOut(body, [
+        { jid: carol.jid, id: `${id}:carol` },
+        { jid: dave.jid, id: `${id}:dave` },
+        { jid: alice.user.jid, id: `${id}:alice` },
+      ]),
     );
     // alice is online and last in the list: once she has hers, the offline copies were stored.
     await alice.waitForStanza('the online copy', (s) => s.attrs.id === `${id}:alice`);

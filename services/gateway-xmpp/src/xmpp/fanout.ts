@@ -100,9 +100,10 @@ export class ServerFanOut {
   private flush(): void {
     const groups = this.turn!;
     this.turn = undefined;
+    const perStanza = this.most || 1;
     for (const group of groups.values()) {
-      for (let i = 0; i < group.length; i += this.most || 1) {
-        const copies = group.slice(i, i + (this.most || 1));
+      for (let i = 0; i < group.length; i += perStanza) {
+        const copies = group.slice(i, i + perStanza);
         const deliveries = copies.map((copy) => copy.delivery);
         const stanza =
           copies.length === 1
