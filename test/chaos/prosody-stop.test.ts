@@ -45,7 +45,7 @@ describe('an XMPP server restarting under Parley’s component', () => {
       if (acknowledging) done();
     },
     presence: () => undefined,
-    bounced: () => undefined,
+    bounced: async () => undefined,
     bot: async () => null,
     joinableBy: async () => [],
     holds: () => true,

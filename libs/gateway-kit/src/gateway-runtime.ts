@@ -453,15 +453,16 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * backoff; after the last attempt it is dead-lettered (`dlq.<IM_OUTBOUND>`) with the reason. A
    * bounce for a delivery this process did not send (its sender died or was replaced before the
    * bounce came, or it is too old to be remembered) is rebuilt from its fan-out in IM_OUTBOUND.
+   * Resolves once the bounce is kept in the bucket (or dead-lettered, or found to need nothing):
+   * only then may a network that acknowledges what it handed over be told (mod_parley_ack), or a
+   * gateway killed in between would lose the retry. Rejects when it could not be kept (it is still
+   * retried by this process).
    */
-  bounced(deliveryId: string, reason: string, conferenceId: string): void {
+  bounced(deliveryId: string, reason: string, conferenceId: string): Promise<void> {
     const sent = this.awaitingBounce.get(deliveryId);
-    if (!sent) {
-      void this.recoverBounced(deliveryId, reason, conferenceId);
-      return;
-    }
+    if (!sent) return this.recoverBounced(deliveryId, reason, conferenceId);
     this.awaitingBounce.delete(deliveryId);
-    this.keepForRetry(sent, reason);
+    return this.keepForRetry(sent, reason);
   }
 
   /**
@@ -497,11 +498,14 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       return;
     }
     logger().info({ deliveryId, reason }, 'bounce for a delivery another process sent: retried here');
-    this.keepForRetry({ delivery, bounces: 0 }, reason);
+    await this.keepForRetry({ delivery, bounces: 0 }, reason);
   }
 
   /** Keeps a bounced delivery for its next attempt, or dead-letters it after the last. */
-  private keepForRetry(sent: { delivery: ImDeliveryV1; bounces: number }, reason: string): void {
+  private async keepForRetry(
+    sent: { delivery: ImDeliveryV1; bounces: number },
+    reason: string,
+  ): Promise<void> {
     const { network } = this;
     const { deliveryId } = sent.delivery;
     countDelivery(network, 'bounced');
@@ -509,7 +513,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
     const delays = this.options.bounceRetryMs ?? DEFAULT_BOUNCE_RETRY_MS;
     const now = Date.now();
     if (bounces > delays.length) {
-      void this.giveUp(sent.delivery, bounces, reason);
+      await this.giveUp(sent.delivery, bounces, reason);
       return;
     }
     const bounced: BouncedDelivery = {
@@ -520,12 +524,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       firstBouncedAt: now,
     };
     logger().warn({ deliveryId, to: sent.delivery.to, reason, bounces }, 'delivery bounced; will retry');
-    this.progressStore()
-      .keepBounced(bounced)
-      .catch((error: unknown) =>
-        logger().error({ err: error, deliveryId }, 'could not keep a bounced delivery; retrying in memory'),
-      );
     this.scheduleBounceRetry(bounced);
+    try {
+      await this.progressStore().keepBounced(bounced);
+    } catch (error) {
+      logger().error({ err: error, deliveryId }, 'could not keep a bounced delivery; retrying in memory');
+      throw error;
+    }
   }
 
   private scheduleBounceRetry(bounced: BouncedDelivery): void {

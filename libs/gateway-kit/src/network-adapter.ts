@@ -58,9 +58,11 @@ export interface GatewayPort {
   /**
    * Reports that the network refused a delivery of `conferenceId`'s bot after `deliver` resolved (an
    * XMPP error stanza answering it, identified by the delivery id the adapter put on it): the kit
-   * retries it later, also when this process did not send it (see GatewayRuntime.bounced).
+   * retries it later, also when this process did not send it (see GatewayRuntime.bounced). Resolves
+   * once the retry is kept durably (then the network may be told the error stanza was handled);
+   * rejects when it could not be (the kit logged it).
    */
-  bounced(deliveryId: string, reason: string, conferenceId: string): void;
+  bounced(deliveryId: string, reason: string, conferenceId: string): Promise<void>;
   /** The bot of one conference, or null when there is none. */
   bot(conferenceId: string): Promise<BotInfo | null>;
   /** The conferences `address` may join. */

@@ -131,8 +131,12 @@ export class IrcAdapter implements NetworkAdapter {
         // Otherwise the recipient left after conference-core last saw them online (presence lags up
         // to a poll period): a bounce, so the kit keeps the delivery and tries again later (the nick
         // is reported offline meanwhile, so conference-core queues what comes next).
+        // Returns once the retry is kept, so the fan-out is acked after it; not kept (the bucket
+        // away), this process still retries it (thrown, the whole delivery would be retried too).
         if (result === 'no-such-nick') {
-          this.port.bounced(delivery.deliveryId, 'no-such-nick', delivery.conferenceId);
+          await this.port
+            .bounced(delivery.deliveryId, 'no-such-nick', delivery.conferenceId)
+            .catch(() => undefined);
         }
         return;
       }

@@ -278,8 +278,16 @@ export class XmppAdapter implements NetworkAdapter {
       logger().info({ max: announcement.attrs.max }, 'the XMPP server copies fan-outs (mod_parley_fanout)');
     } else if (stanza.is('message')) {
       const seq = stanza.attrs['parley-seq'] as string | undefined;
-      this.onMessage(stanza, seq);
-      if (seq) this.port.afterInbound(() => this.acknowledge(seq));
+      const bounce = this.onMessage(stanza, seq);
+      if (!seq) return;
+      // A bounce is acknowledged once its retry is kept; not kept, the server hands it to the next
+      // connection (this process retries it meanwhile). Anything else once it is published.
+      if (bounce)
+        bounce.then(
+          () => this.acknowledge(seq),
+          () => undefined,
+        );
+      else this.port.afterInbound(() => this.acknowledge(seq));
     } else if (stanza.is('presence')) this.onPresence(stanza);
   }
 
@@ -307,13 +315,13 @@ export class XmppAdapter implements NetworkAdapter {
     });
   }
 
-  /** `seq`: the server's number for the message (mod_parley_ack), the same when it is sent again. */
-  private onMessage(stanza: Element, seq: string | undefined): void {
+  /**
+   * `seq`: the server's number for the message (mod_parley_ack), the same when it is sent again.
+   * Returns, for a bounce of one of our deliveries, when its retry is kept.
+   */
+  private onMessage(stanza: Element, seq: string | undefined): Promise<void> | undefined {
     const { from = '', to = '', type = 'normal', id } = stanza.attrs as Record<string, string | undefined>;
-    if (type === 'error') {
-      this.onBounce(stanza, id);
-      return;
-    }
+    if (type === 'error') return this.onBounce(stanza, id);
     // Errors, group chat and headlines are never answered: answering an error can loop forever.
     if (type !== 'chat' && type !== 'normal') return;
     const body = stanza.getChildText('body');
@@ -367,7 +375,7 @@ export class XmppAdapter implements NetworkAdapter {
    * An error stanza answering one of our messages: a bounce (never answered, which could loop). Its
    * id is the delivery id we set; the kit decides whether and when to send it again.
    */
-  private onBounce(stanza: Element, id: string | undefined): void {
+  private onBounce(stanza: Element, id: string | undefined): Promise<void> | undefined {
     const target = parseTarget(stanza.attrs.to as string, this.options.domain);
     if (!id || target.kind !== 'bot' || !isBounceFrom(id, stanza.attrs.from as string | undefined)) return;
     const error = stanza.getChild('error');
@@ -377,7 +385,7 @@ export class XmppAdapter implements NetworkAdapter {
     );
     const name = condition?.name ?? 'undefined-condition';
     const text = error?.getChildText('text', NS.stanzas);
-    this.port.bounced(id, text ? `${name} (${text.slice(0, 200)})` : name, target.conferenceId);
+    return this.port.bounced(id, text ? `${name} (${text.slice(0, 200)})` : name, target.conferenceId);
   }
 
   private onPresence(stanza: Element): void {

@@ -1,0 +1,115 @@
+/**
+ * A bounce (the network refusing a delivery after it accepted it) is reported to the kit, which
+ * keeps the delivery in the progress bucket for its retry. The report resolves only once it is kept:
+ * gateway-xmpp acknowledges the error stanza to the server (mod_parley_ack) then, and gateway-irc
+ * lets the fan-out be acked then, so a gateway killed right after never loses the retry. Real NATS
+ * (IM_OUTBOUND, the progress bucket) and the kit's runtime, twice: the process that sent the
+ * delivery, and a later one that has to look the delivery up in the stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JetStreamBus, RpcClient } from '@parley/bus';
+import {
+  deliveryFor,
+  newEnvelope,
+  streams,
+  subjects,
+  type ImDeliveryV1,
+  type ImDeliveryV2,
+} from '@parley/contracts';
+import { testEnv, waitFor } from '@parley/testing';
+import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
+import { GatewayRuntime } from '../src/gateway-runtime.js';
+import { TestAdapter } from './test-adapter.js';
+
+class RecordingAdapter extends TestAdapter {
+  readonly sent: string[] = [];
+
+  async deliver(delivery: ImDeliveryV1): Promise<void> {
+    this.sent.push(delivery.to);
+  }
+}
+
+const UNLIMITED = { perSecond: 10_000, burst: 10_000 };
+
+describe('a bounce reported to the kit', () => {
+  let bus: JetStreamBus;
+  let rpc: RpcClient;
+  const runtimes: GatewayRuntime[] = [];
+
+  beforeAll(async () => {
+    bus = await JetStreamBus.connect({ natsUrl: testEnv.natsUrl(), name: 'bounce-kept-test' });
+    await bus.ensureStreams();
+    rpc = RpcClient.create(testEnv.natsUrl());
+  });
+
+  afterAll(async () => {
+    for (const runtime of runtimes) await runtime.onModuleDestroy();
+    await rpc?.close();
+    await bus?.close();
+  });
+
+  async function startRuntime(adapter: RecordingAdapter): Promise<GatewayRuntime> {
+    const runtime = new GatewayRuntime(
+      {
+        network: 'xmpp',
+        createAdapter: () => adapter,
+        rateLimits: { network: null, recipient: UNLIMITED, sender: UNLIMITED },
+        // No retry during the test: what is kept is what the test reads.
+        bounceRetryMs: [600_000],
+      },
+      bus,
+      rpc,
+    );
+    runtimes.push(runtime);
+    await runtime.onApplicationBootstrap();
+    return runtime;
+  }
+
+  it('resolves once the retry is kept, by the process that sent it and by a later one', async () => {
+    const conferenceId = `bounce-${randomBytes(4).toString('hex')}`;
+    const [alice, bob] = ['alice', 'bob'].map((name) => `${name}-${conferenceId}@localhost`) as [
+      string,
+      string,
+    ];
+    const fanOut: ImDeliveryV2 = {
+      ...newEnvelope(),
+      deliveryId: `${conferenceId}-fan-out`,
+      network: 'xmpp',
+      conferenceId,
+      botName: 'Bounce (parley)',
+      kind: 'message',
+      body: 'refused after it was accepted',
+      recipients: [alice, bob],
+    };
+    await bus.publish(streams.imOutbound(), subjects.imOutbound('xmpp', conferenceId), fanOut, {
+      msgId: fanOut.deliveryId,
+    });
+    const adapter = new RecordingAdapter();
+    const first = await startRuntime(adapter);
+    await waitFor('the fan-out sent to both', () => adapter.sent.length === 2);
+    const progress = new DeliveryProgressStore(await openDeliveryProgressBucket(bus), 'xmpp');
+    const kept = async (deliveryId: string) =>
+      (await progress.allBounced()).find((b) => b.delivery.deliveryId === deliveryId);
+
+    // The process that sent it remembers the delivery.
+    const aliceDelivery = deliveryFor(fanOut, alice).deliveryId;
+    await first.bounced(aliceDelivery, 'recipient-unavailable', conferenceId);
+    expect(await kept(aliceDelivery), 'kept when the report resolved').toMatchObject({
+      bounces: 1,
+      reason: 'recipient-unavailable',
+      delivery: { to: alice },
+    });
+
+    // A later process does not: it finds the delivery in IM_OUTBOUND first.
+    await first.onModuleDestroy();
+    const later = await startRuntime(new RecordingAdapter());
+    const bobDelivery = deliveryFor(fanOut, bob).deliveryId;
+    await later.bounced(bobDelivery, 'service-unavailable', conferenceId);
+    expect(await kept(bobDelivery), 'kept when the report resolved').toMatchObject({
+      bounces: 1,
+      reason: 'service-unavailable',
+      delivery: { to: bob },
+    });
+  }, 60_000);
+});
