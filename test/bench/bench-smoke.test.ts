@@ -49,7 +49,13 @@ interface BenchResult {
   floor: Record<
     'core' | 'jetstream',
     { latencyMs: Record<string, number | null>; throughputPerSecond: number }
-  >;
+  > & {
+    durablePath: {
+      messages: number;
+      latencyMs: Record<string, number | null>;
+      cpuMsPerMessage: Record<string, number>;
+    };
+  };
   table: string;
 }
 
@@ -162,6 +168,16 @@ describe('npm run bench (smoke configuration)', () => {
       expect(isFiniteNumber(result.floor[bus].latencyMs.p99), `${bus} p99`).toBe(true);
       expect(result.floor[bus].throughputPerSecond, `${bus} throughput`).toBeGreaterThan(0);
     }
+  });
+
+  it('measures the durable path floor: every message through, and what the stores spent on each', () => {
+    const path = result.floor.durablePath;
+    expect(path.messages, 'messages sent').toBeGreaterThan(0);
+    expect(isFiniteNumber(path.latencyMs.p50), 'p50').toBe(true);
+    for (const label of ['nats-server', 'postgres', 'bench clients']) {
+      expect(isFiniteNumber(path.cpuMsPerMessage[label]), `${label} CPU per message`).toBe(true);
+    }
+    expect(result.table).toContain('durable path floor');
   });
 
   it('prints the comparison table with Parley / MUC ratios', () => {

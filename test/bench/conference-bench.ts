@@ -92,6 +92,8 @@ interface Plan {
     latencySeconds: number;
     coreMessages: number;
     jetStreamMessages: number;
+    /** How long the durable path floor runs, at the N = 10 fixed step's message rate. */
+    pathSeconds: number;
   } | null;
   /** How long a step may wait for its last deliveries after the last send. */
   drainMs: number;
@@ -111,7 +113,13 @@ function makePlan(): Plan {
         fixedSeconds: 2,
         saturation: { seconds: 1, maxSteps: 2, maxDeliveriesPerSecond: 100 },
         many: { conferences: 2, size: 3, seconds: 2, pool: 3, rate: 1 },
-        floor: { latencyRate: 200, latencySeconds: 1, coreMessages: 2_000, jetStreamMessages: 500 },
+        floor: {
+          latencyRate: 200,
+          latencySeconds: 1,
+          coreMessages: 2_000,
+          jetStreamMessages: 500,
+          pathSeconds: 1,
+        },
         drainMs: 30_000,
         loginConcurrency: 3,
         idleSeconds: 1,
@@ -125,7 +133,13 @@ function makePlan(): Plan {
           fixedSeconds: 8,
           saturation: { seconds: 4, maxSteps: 7, maxDeliveriesPerSecond: 15_000 },
           many: { conferences: 20, size: 10, seconds: 10, pool: 100, rate: 1 },
-          floor: { latencyRate: 1_000, latencySeconds: 2, coreMessages: 50_000, jetStreamMessages: 5_000 },
+          floor: {
+            latencyRate: 1_000,
+            latencySeconds: 2,
+            coreMessages: 50_000,
+            jetStreamMessages: 5_000,
+            pathSeconds: 15,
+          },
           drainMs: 10_000,
           loginConcurrency: 8,
           idleSeconds: 5,
@@ -141,7 +155,13 @@ function makePlan(): Plan {
           // carries for either system: the MUC's Prosody alone needs 1.4 cores for it
           // (docs/performance.md), and both fell seconds behind. A quarter of it compares them.
           many: { conferences: 200, size: 10, seconds: 20, pool: 100, rate: 0.25 },
-          floor: { latencyRate: 1_000, latencySeconds: 3, coreMessages: 200_000, jetStreamMessages: 20_000 },
+          floor: {
+            latencyRate: 1_000,
+            latencySeconds: 3,
+            coreMessages: 200_000,
+            jetStreamMessages: 20_000,
+            pathSeconds: 30,
+          },
           drainMs: 15_000,
           loginConcurrency: 8,
           idleSeconds: 10,
@@ -1312,6 +1332,14 @@ interface FloorResult {
     throughputPerSecond: number;
     cpuPer1000: Record<string, number>;
   };
+  /** The least a durable relay does per message, at N = 10's message rate (see durablePathFloor). */
+  durablePath: {
+    ratePerSecond: number;
+    messages: number;
+    latencyMs: ReturnType<typeof latencySummary>;
+    /** CPU ms per message: nats-server, postgres, and the bench process playing every part. */
+    cpuMsPerMessage: Record<string, number>;
+  };
 }
 
 async function runFloor(): Promise<FloorResult> {
@@ -1405,6 +1433,7 @@ async function runFloor(): Promise<FloorResult> {
     messages.stop();
     await consuming;
     await jsm.streams.delete(stream);
+    const durablePath = await durablePathFloor(pub, sub);
     const result: FloorResult = {
       core: {
         latencyMs: coreLatency,
@@ -1418,6 +1447,7 @@ async function runFloor(): Promise<FloorResult> {
         throughputPerSecond: jsThroughput,
         cpuPer1000: jsCpu,
       },
+      durablePath,
     };
     say(
       `bus floor: core p50 ${fmtMs(coreLatency.p50)} p99 ${fmtMs(coreLatency.p99)}, ${coreThroughput} msg/s; ` +
@@ -1427,6 +1457,97 @@ async function runFloor(): Promise<FloorResult> {
   } finally {
     await closeQuietly(pub);
     await closeQuietly(sub);
+  }
+}
+
+/**
+ * The least a relay that loses nothing does per message, with nothing else of Parley's: the
+ * message is stored in a JetStream stream before its sender is answered (IM_INBOUND), consumed,
+ * decided on in one PostgreSQL commit (one INSERT in its own transaction), stored in a second
+ * stream (IM_OUTBOUND), and consumed and acked there (the gateway), at the message rate of the
+ * N = 10 fixed step. What nats-server and PostgreSQL spend per message here is a floor under
+ * Parley's own CPU per message at N = 10, whatever its services do (they add the archive's stream,
+ * the delivery progress, more statements and their own processes).
+ */
+async function durablePathFloor(
+  pub: NatsConnection,
+  sub: NatsConnection,
+): Promise<FloorResult['durablePath']> {
+  const floor = plan.floor!;
+  const ratePerSecond = round2(plan.fixedMessagesPerSecond ?? plan.fixedDeliveriesPerSecond / 9);
+  const total = Math.max(1, Math.round(ratePerSecond * floor.pathSeconds));
+  const jsm = await jetstreamManager(pub);
+  const names = { in: `${prefix.toUpperCase()}_FLOOR_IN`, out: `${prefix.toUpperCase()}_FLOOR_OUT` };
+  const subjectIn = `${prefix}.floorpath.in`;
+  const subjectOut = `${prefix}.floorpath.out`;
+  await jsm.streams.add({ name: names.in, subjects: [subjectIn], storage: StorageType.File });
+  await jsm.streams.add({ name: names.out, subjects: [subjectOut], storage: StorageType.File });
+  for (const name of Object.values(names)) {
+    await jsm.consumers.add(name, { durable_name: 'floor', ack_policy: AckPolicy.Explicit });
+  }
+  const table = `"${prefix}_floor_path"`;
+  const db = new pg.Client({ connectionString: testEnv.databaseUrl() });
+  await db.connect();
+  // Logged, like Parley's decisions: each commit is flushed to the WAL.
+  await db.query(`DROP TABLE IF EXISTS ${table}`);
+  await db.query(`CREATE TABLE ${table} (id text PRIMARY KEY, body text)`);
+  const js = jetstream(pub);
+  const decided = await (
+    await jetstream(sub).consumers.get(names.in, 'floor')
+  ).consume({ max_messages: 256 });
+  const delivered = await (
+    await jetstream(sub).consumers.get(names.out, 'floor')
+  ).consume({ max_messages: 256 });
+  let done = 0;
+  const latencies: number[] = [];
+  const deciding = (async () => {
+    for await (const msg of decided) {
+      await db.query(`INSERT INTO ${table} (id, body) VALUES ($1, $2)`, [String(msg.seq), msg.string()]);
+      await js.publish(subjectOut, msg.data, { msgID: `out-${msg.seq}` });
+      msg.ack();
+    }
+  })();
+  const delivering = (async () => {
+    for await (const msg of delivered) {
+      latencies.push(performance.now() - Number(msg.string()));
+      msg.ack();
+      done += 1;
+    }
+  })();
+  try {
+    const before = snapshotCpu();
+    // One timer per message (not the 1 ms polling of the latency floors above): the bench process's
+    // CPU is then what the relay's parts cost.
+    const start = performance.now();
+    for (let i = 0; i < total; i++) {
+      await sleep(Math.max(0, start + (i * 1000) / ratePerSecond - performance.now()));
+      await js.publish(subjectIn, performance.now().toFixed(3));
+    }
+    await waitUntil('durable path floor messages', () => done >= total, 60_000, 10);
+    const { used } = cpuBetween(before, snapshotCpu());
+    const perMessage = (label: string) => Math.round(((used[label] ?? 0) / total) * 1000 * 1000) / 1000;
+    const result = {
+      ratePerSecond,
+      messages: total,
+      latencyMs: latencySummary(latencies),
+      cpuMsPerMessage: Object.fromEntries(
+        ['nats-server', 'postgres', 'bench clients'].map((label) => [label, perMessage(label)]),
+      ),
+    };
+    say(
+      `durable path floor: ${total} messages at ${ratePerSecond}/s, CPU ms per message ` +
+        Object.entries(result.cpuMsPerMessage)
+          .map(([label, ms]) => `${label} ${ms}`)
+          .join(', '),
+    );
+    return result;
+  } finally {
+    decided.stop();
+    delivered.stop();
+    await Promise.allSettled([deciding, delivering]);
+    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await db.end().catch(() => undefined);
+    for (const name of Object.values(names)) await jsm.streams.delete(name).catch(() => undefined);
   }
 }
 
@@ -1730,6 +1851,25 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
         `${fmtMs(floor.jetstream.latencyMs.p50)} / ${fmtMs(floor.jetstream.latencyMs.p99)}`,
         `${floor.jetstream.throughputPerSecond} msg/s`,
         String(floor.jetstream.cpuPer1000['nats-server']),
+      ],
+    ])}`;
+    const path = floor.durablePath;
+    const stores = (path.cpuMsPerMessage['nats-server'] ?? 0) + (path.cpuMsPerMessage['postgres'] ?? 0);
+    // The room's Prosody per message at N = 10: what Parley's own processes may spend (issue 12).
+    const ten = sizes.find((s) => s.participants === 10);
+    const room = ten ? (ten.muc.fixed.cpuPer1000['prosody'] ?? 0) * 9 : null;
+    text += `\n\n${table([
+      [
+        `durable path floor: JetStream → one PostgreSQL commit → JetStream → consumed, ${path.ratePerSecond} msg/s`,
+        'latency p50 / p99',
+        'nats-server + PostgreSQL CPU ms / message',
+        "against the room's Prosody per message, N = 10",
+      ],
+      [
+        `${path.messages} messages (the bench process: ${path.cpuMsPerMessage['bench clients']} ms / message)`,
+        `${fmtMs(path.latencyMs.p50)} / ${fmtMs(path.latencyMs.p99)}`,
+        `${round2(path.cpuMsPerMessage['nats-server'] ?? 0)} + ${round2(path.cpuMsPerMessage['postgres'] ?? 0)} = ${round2(stores)}`,
+        room ? `${round2(stores / room)}× (${round2(room)} ms)` : '–',
       ],
     ])}`;
   }
