@@ -12,8 +12,8 @@ import { JetStreamBus, RpcClient } from '@parley/bus';
 import { newEnvelope, streams, subjects, type ImDeliveryV1, type ImDeliveryV2 } from '@parley/contracts';
 import { testEnv, waitFor } from '@parley/testing';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
-import { GatewayRuntime } from '../src/gateway-runtime.js';
-import { TestAdapter } from './test-adapter.js';
+import type { GatewayRuntime } from '../src/gateway-runtime.js';
+import { TestAdapter, startRuntime } from './test-adapter.js';
 
 /** Sends nothing anywhere: records each delivery, and refuses the ones `refuse` picks, once each. */
 class RecordingAdapter extends TestAdapter {
@@ -37,8 +37,6 @@ class RecordingAdapter extends TestAdapter {
     onWritten?.();
   }
 }
-
-const UNLIMITED = { perSecond: 10_000, burst: 10_000 };
 
 describe('a batch of fan-outs that failed for one recipient', () => {
   let bus: JetStreamBus;
@@ -79,18 +77,7 @@ describe('a batch of fan-outs that failed for one recipient', () => {
     }
     // alice's second message fails once, in the batch: her later ones wait, bob gets them all.
     const adapter = new RecordingAdapter((d) => d.deliveryId === `${fanOuts[1]!.deliveryId}:${alice}`);
-    runtime = new GatewayRuntime(
-      {
-        network: 'xmpp',
-        createAdapter: () => adapter,
-        rateLimits: { network: null, recipient: UNLIMITED, sender: UNLIMITED },
-        batchDeliveries: true,
-        backoffMs: [100],
-      },
-      bus,
-      rpc,
-    );
-    await runtime.onApplicationBootstrap();
+    runtime = await startRuntime(adapter, bus, rpc, { batchDeliveries: true, backoffMs: [100] });
 
     await waitFor('every message sent to both recipients', () => (adapter.sent.length >= 8 ? true : null));
     expect(adapter.refusedOnce, 'the batch failed on alice’s second message').toBe(true);

@@ -19,8 +19,8 @@ import {
 } from '@parley/contracts';
 import { testEnv, waitFor } from '@parley/testing';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
-import { GatewayRuntime } from '../src/gateway-runtime.js';
-import { TestAdapter } from './test-adapter.js';
+import type { GatewayRuntime } from '../src/gateway-runtime.js';
+import { TestAdapter, startRuntime } from './test-adapter.js';
 
 class RecordingAdapter extends TestAdapter {
   readonly sent: string[] = [];
@@ -29,8 +29,6 @@ class RecordingAdapter extends TestAdapter {
     this.sent.push(delivery.to);
   }
 }
-
-const UNLIMITED = { perSecond: 10_000, burst: 10_000 };
 
 describe('a bounce reported to the kit', () => {
   let bus: JetStreamBus;
@@ -49,20 +47,10 @@ describe('a bounce reported to the kit', () => {
     await bus?.close();
   });
 
-  async function startRuntime(adapter: RecordingAdapter): Promise<GatewayRuntime> {
-    const runtime = new GatewayRuntime(
-      {
-        network: 'xmpp',
-        createAdapter: () => adapter,
-        rateLimits: { network: null, recipient: UNLIMITED, sender: UNLIMITED },
-        // No retry during the test: what is kept is what the test reads.
-        bounceRetryMs: [600_000],
-      },
-      bus,
-      rpc,
-    );
+  async function start(adapter: RecordingAdapter): Promise<GatewayRuntime> {
+    // No retry during the test: what is kept is what the test reads.
+    const runtime = await startRuntime(adapter, bus, rpc, { bounceRetryMs: [600_000] });
     runtimes.push(runtime);
-    await runtime.onApplicationBootstrap();
     return runtime;
   }
 
@@ -86,7 +74,7 @@ describe('a bounce reported to the kit', () => {
       msgId: fanOut.deliveryId,
     });
     const adapter = new RecordingAdapter();
-    const first = await startRuntime(adapter);
+    const first = await start(adapter);
     await waitFor('the fan-out sent to both', () => adapter.sent.length === 2);
     const progress = new DeliveryProgressStore(await openDeliveryProgressBucket(bus), 'xmpp');
     const kept = async (deliveryId: string) =>
@@ -103,7 +91,7 @@ describe('a bounce reported to the kit', () => {
 
     // A later process does not: it finds the delivery in IM_OUTBOUND first.
     await first.onModuleDestroy();
-    const later = await startRuntime(new RecordingAdapter());
+    const later = await start(new RecordingAdapter());
     const bobDelivery = deliveryFor(fanOut, bob).deliveryId;
     await later.bounced(bobDelivery, 'service-unavailable', conferenceId);
     expect(await kept(bobDelivery), 'kept when the report resolved').toMatchObject({

@@ -24,8 +24,8 @@ import {
 } from '@parley/contracts';
 import { testEnv, waitFor } from '@parley/testing';
 import { DeliveryProgressStore, openDeliveryProgressBucket } from '../src/delivery-progress.js';
-import { GatewayRuntime } from '../src/gateway-runtime.js';
-import { TestAdapter } from './test-adapter.js';
+import type { GatewayRuntime } from '../src/gateway-runtime.js';
+import { TestAdapter, startRuntime } from './test-adapter.js';
 
 /**
  * Sends nothing anywhere. bob's delivery is reported written at once and its send then waits until
@@ -50,7 +50,6 @@ class RecordingAdapter extends TestAdapter {
   }
 }
 
-const UNLIMITED = { perSecond: 10_000, burst: 10_000 };
 /** Each recipient is held this long after its send resolved: the gateway is "killed" in there. */
 const HOLD_MS = 20_000;
 
@@ -89,17 +88,7 @@ describe('the delivery progress of a fan-out being served', () => {
     await bus.publish(streams.imOutbound(), subjects.imOutbound('xmpp', conferenceId), fanOut, {
       msgId: fanOut.deliveryId,
     });
-    runtime = new GatewayRuntime(
-      {
-        network: 'xmpp',
-        createAdapter: () => adapter,
-        rateLimits: { network: null, recipient: UNLIMITED, sender: UNLIMITED },
-        holdAfterSendMs: HOLD_MS,
-      },
-      bus,
-      rpc,
-    );
-    await runtime.onApplicationBootstrap();
+    runtime = await startRuntime(adapter, bus, rpc, { holdAfterSendMs: HOLD_MS });
     await waitFor('the fan-out sent to its three recipients', () => adapter.sent.length === 3);
 
     // alice and carol held after their sends, bob's still waiting for an answer: the gateway is
