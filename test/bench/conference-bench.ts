@@ -1069,10 +1069,38 @@ interface IdleResult {
 }
 
 /**
+ * Waits until none of Parley's durable consumers has anything pending or in hand: the clients saw
+ * the last join notice, but the archive may still be storing the joins' events, and that is not rest.
+ */
+async function consumersIdle(maxMs = 60_000): Promise<void> {
+  const nc = await natsConnect({ servers: testEnv.natsUrl() });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const ours = `${prefix.toUpperCase()}_`;
+    const deadline = performance.now() + maxMs;
+    while (performance.now() < deadline) {
+      let busy = 0;
+      for await (const stream of jsm.streams.list()) {
+        if (!stream.config.name.startsWith(ours)) continue;
+        for await (const consumer of jsm.consumers.list(stream.config.name)) {
+          if (consumer.config.durable_name) busy += consumer.num_pending + consumer.num_ack_pending;
+        }
+      }
+      if (busy === 0) return;
+      await sleep(250);
+    }
+    say("Parley's consumers still had messages pending after 60 s; measuring at rest anyway");
+  } finally {
+    await closeQuietly(nc);
+  }
+}
+
+/**
  * Watches the processes for `plan.idleSeconds` while nothing is sent: what a system costs at rest
  * (timers, polls, heartbeats). At a light fixed rate it is part of every delivery's CPU figure.
  */
 async function measureIdle(system: 'parley' | 'muc'): Promise<IdleResult> {
+  if (system === 'parley') await consumersIdle();
   await settle();
   const before = snapshotCpu();
   const start = performance.now();

@@ -225,6 +225,10 @@ export interface ProcessSample {
   service: ServiceName;
   rssBytes: number;
   heapUsedBytes: number;
+  /** What V8 reserved for its heap: RSS that grows with this is the heap's, not native memory. */
+  heapTotalBytes: number;
+  /** Memory outside the heap that JavaScript objects hold (Buffers among it). */
+  externalBytes: number;
   handles: number;
 }
 
@@ -304,6 +308,8 @@ export class ChaosService {
         service: this.name,
         rssBytes: metric('process_resident_memory_bytes'),
         heapUsedBytes: metric('nodejs_heap_size_used_bytes'),
+        heapTotalBytes: metric('nodejs_heap_size_total_bytes'),
+        externalBytes: metric('nodejs_external_memory_bytes'),
         handles: metric('nodejs_active_handles_total'),
       };
     } catch {

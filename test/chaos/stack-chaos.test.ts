@@ -505,7 +505,7 @@ describe('chaos: a cross-network conference through every fault', () => {
         ].join(' | '),
       ),
       '',
-      'service | samples | rss MiB first → last (max) | heap MiB first → last | handles first → last (max)',
+      'service | samples | rss MiB first → last (max) | heap used MiB first → last | heap total MiB first → last | external MiB first → last | handles first → last (max)',
       ...growth,
       '',
       ...(incidents.length ? incidents : ['no incidents']),
@@ -542,6 +542,15 @@ function memoryGrowth(samples: ProcessSample[]): string[] {
     const last = list.at(-1)!;
     const maxRss = Math.max(...list.map((s) => s.rssBytes));
     const maxHandles = Math.max(...list.map((s) => s.handles));
-    return `${service} | ${list.length} | ${mib(first.rssBytes)} → ${mib(last.rssBytes)} (${mib(maxRss)}) | ${mib(first.heapUsedBytes)} → ${mib(last.heapUsedBytes)} | ${first.handles} → ${last.handles} (${maxHandles})`;
+    const span = (bytes: (s: ProcessSample) => number) => `${mib(bytes(first))} → ${mib(bytes(last))}`;
+    return [
+      service,
+      list.length,
+      `${span((s) => s.rssBytes)} (${mib(maxRss)})`,
+      span((s) => s.heapUsedBytes),
+      span((s) => s.heapTotalBytes),
+      span((s) => s.externalBytes),
+      `${first.handles} → ${last.handles} (${maxHandles})`,
+    ].join(' | ');
   });
 }
