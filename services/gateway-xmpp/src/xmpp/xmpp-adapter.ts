@@ -279,15 +279,15 @@ export class XmppAdapter implements NetworkAdapter {
     } else if (stanza.is('message')) {
       const seq = stanza.attrs['parley-seq'] as string | undefined;
       const bounce = this.onMessage(stanza, seq);
-      if (!seq) return;
-      // A bounce is acknowledged once its retry is kept; not kept, the server hands it to the next
-      // connection (this process retries it meanwhile). Anything else once it is published.
+      // A bounce is acknowledged once its retry is kept; not kept (the kit logged why), the server
+      // hands it to the next connection, and this process retries it meanwhile. Anything else is
+      // acknowledged once it is published.
       if (bounce)
         bounce.then(
-          () => this.acknowledge(seq),
+          () => seq && this.acknowledge(seq),
           () => undefined,
         );
-      else this.port.afterInbound(() => this.acknowledge(seq));
+      else if (seq) this.port.afterInbound(() => this.acknowledge(seq));
     } else if (stanza.is('presence')) this.onPresence(stanza);
   }
 
