@@ -1883,6 +1883,7 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
     ])}`;
     const path = floor.durablePath;
     const stores = (path.cpuMsPerMessage['nats-server'] ?? 0) + (path.cpuMsPerMessage['postgres'] ?? 0);
+    const whole = stores + (path.cpuMsPerMessage['bench clients'] ?? 0);
     // The room's Prosody per message at N = 10: what Parley's own processes may spend (issue 12).
     const ten = sizes.find((s) => s.participants === 10);
     const room = ten ? (ten.muc.fixed.cpuPer1000['prosody'] ?? 0) * 9 : null;
@@ -1891,13 +1892,13 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
         `durable path floor: JetStream → one PostgreSQL commit → JetStream → consumed, ${path.ratePerSecond} msg/s`,
         'latency p50 / p99',
         'nats-server + PostgreSQL CPU ms / message',
-        "against the room's Prosody per message, N = 10",
+        "against the room's Prosody per message, N = 10: the stores; with the relay's process",
       ],
       [
         `${path.messages} messages (the bench process: ${path.cpuMsPerMessage['bench clients']} ms / message)`,
         `${fmtMs(path.latencyMs.p50)} / ${fmtMs(path.latencyMs.p99)}`,
         `${round2(path.cpuMsPerMessage['nats-server'] ?? 0)} + ${round2(path.cpuMsPerMessage['postgres'] ?? 0)} = ${round2(stores)}`,
-        room ? `${round2(stores / room)}× (${round2(room)} ms)` : '–',
+        room ? `${round2(stores / room)}×; ${round2(whole / room)}× (the room: ${round2(room)} ms)` : '–',
       ],
     ])}`;
   }
