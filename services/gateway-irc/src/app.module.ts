@@ -23,6 +23,7 @@ export function ircAdapterOptions(config: Config): IrcAdapterOptions {
     reconnect: { initialMs: 500, maxMs: 30_000 },
     replyTimeoutMs: 15_000,
     rejoinGraceMs: config.PARLEY_IRC_REJOIN_GRACE_MS,
+    identity: config.PARLEY_IRC_IDENTITY,
     connectWaitMs: 5_000,
     mode: config.PARLEY_IRC_MODE,
     poolNick: config.PARLEY_IRC_POOL_NICK,

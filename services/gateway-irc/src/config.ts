@@ -35,6 +35,11 @@ export const configSchema = z.object({
   PARLEY_IRC_PRESENCE_POLL_MS: z.coerce.number().int().min(1_000).default(15_000),
   /** After a bot reconnects, deliveries to absent nicks are retried this long (they may be reconnecting too). */
   PARLEY_IRC_REJOIN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * Who an IRC participant is (ADR 0003), as conference-core is told: `nick` (no accounts) or
+   * `account`. With `nick`, nothing written before a nick was seen leaving goes to the nick.
+   */
+  PARLEY_IRC_IDENTITY: z.enum(['nick', 'account']).default('nick'),
 });
 export type Config = z.infer<typeof configSchema>;
 

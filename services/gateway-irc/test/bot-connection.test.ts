@@ -171,4 +171,46 @@ describe('IRC bot connection', () => {
     await waitFor('erin to hear every say', () => erin.messagesFrom(botNick).length >= texts.length, 5_000);
     expect(erin.messagesFrom(botNick)).toEqual(texts);
   });
+
+  it('a nick seen leaving may be held by someone else: what was written before is not sent to it', async () => {
+    const { port } = await ownNgircd();
+    const seen = new Map<string, string>();
+    const watching = { ...listener, presence: (nick: string, show: string) => void seen.set(nick, show) };
+    const bot = new BotConnection(
+      't4',
+      () => 'watcher',
+      'Test bot',
+      { ...serverOptions(port), presencePollMs: 200 },
+      watching,
+    );
+    cleanups.push(() => bot.stop());
+    bot.start();
+    await bot.ready(5_000);
+    const until = (nick: string, show: string) =>
+      waitFor(`${nick} seen ${show}`, () => seen.get(nick.toLowerCase()) === show, 5_000, 20);
+
+    // Never seen on before it came: not seen leaving (as after the bot reconnected).
+    bot.watch('latecomer');
+    await until('latecomer', 'offline');
+    const beforeLatecomer = Date.now() - 1;
+    const latecomer = await IrcTestClient.connect('late', { port, nick: 'latecomer' });
+    cleanups.push(() => latecomer.irc.quit('bye'));
+    await until('latecomer', 'online');
+    expect(bot.holderChanged('latecomer', beforeLatecomer), 'first seen on').toBe(false);
+
+    // Seen on, then leaving (whoever takes the nick next is anyone), then on again: maybe someone else.
+    const frank = await IrcTestClient.connect('frank', { port, nick: 'frank' });
+    bot.watch('frank');
+    await until('frank', 'online');
+    const writtenForFrank = Date.now() - 1;
+    expect(bot.holderChanged('frank', writtenForFrank), 'on before it was written').toBe(false);
+    await frank.quit();
+    await until('frank', 'offline');
+    expect(bot.holderChanged('frank', Date.now()), 'gone, not back yet').toBe(true);
+    const taker = await IrcTestClient.connect('taker', { port, nick: 'frank' });
+    cleanups.push(() => taker.irc.quit('bye'));
+    await until('frank', 'online');
+    expect(bot.holderChanged('FRANK', writtenForFrank), 'written before the nick came back').toBe(true);
+    expect(bot.holderChanged('frank', Date.now()), 'written after it came back').toBe(false);
+  });
 });

@@ -77,6 +77,10 @@ export class BotConnection {
   private queuedCommands = 0;
   /** Nicks whose presence is watched (lower case) → last state reported. */
   private readonly watched = new Map<string, PresenceShow | undefined>();
+  /** Watched nicks this bot saw leave (on, then off), and not back yet. */
+  private readonly departed = new Set<string>();
+  /** Watched nick → when it was seen back after this bot saw it leave: maybe someone else since. */
+  private readonly returnedAt = new Map<string, number>();
   private useMonitor = false;
   private pollTimer: NodeJS.Timeout | undefined;
   /** ISON batches in flight, answered in order. */
@@ -246,8 +250,22 @@ export class BotConnection {
     else if (this.registered) this.poll([key]);
   }
 
+  /**
+   * Whether the nick's holder may no longer be whom a message written at `writtenAt` (ms since the
+   * epoch) was for, as a nick proves nobody (ADR 0003): this bot saw the nick leave and not come
+   * back (whoever takes it next is anyone), or come back after the message was written. A nick
+   * first seen off after this bot (re)connected was not seen leaving: its holder may be
+   * reconnecting too (an IRC server restart), and what waits for them still goes.
+   */
+  holderChanged(nick: string, writtenAt: number): boolean {
+    const key = lower(nick);
+    return this.departed.has(key) || (this.returnedAt.get(key) ?? -Infinity) > writtenAt;
+  }
+
   unwatch(nick: string): void {
     const key = lower(nick);
+    this.departed.delete(key);
+    this.returnedAt.delete(key);
     if (!this.watched.delete(key)) return;
     if (this.registered && this.useMonitor) this.client?.removeMonitor(key);
   }
@@ -411,7 +429,11 @@ export class BotConnection {
 
   private report(nick: string, show: PresenceShow, status?: string): void {
     const key = lower(nick);
-    if (this.watched.get(key) === show && show !== 'away') return;
+    const before = this.watched.get(key);
+    if (before === show && show !== 'away') return;
+    if (show === 'offline') {
+      if (before === 'online' || before === 'away') this.departed.add(key);
+    } else if (this.departed.delete(key)) this.returnedAt.set(key, Date.now());
     this.watched.set(key, show);
     this.listener.presence(key, show, status);
   }

@@ -35,6 +35,11 @@ export interface IrcAdapterOptions extends IrcServerOptions {
   mode: 'per-conference' | 'pooled';
   /** The pooled bot's nick. */
   poolNick: string;
+  /**
+   * `nick` (no network accounts, ADR 0003): a message is not sent to a nick the bot saw leave since
+   * it was written. `account`: the network's accounts prove who holds a nick, so it is.
+   */
+  identity: 'nick' | 'account';
 }
 
 /** How long after a bot-offline the conference is checked and its bot retired if it ended. */
@@ -121,6 +126,14 @@ export class IrcAdapter implements NetworkAdapter {
         // The bot may have taken seconds to connect: is the conference still this process's?
         if (!this.port.holds(delivery.conferenceId)) {
           throw new Error(`conference ${delivery.conferenceId} has moved to another gateway process`);
+        }
+        // The nick was seen leaving and is not back, or came back after this was written (a retry,
+        // a backlog, a decision on a presence not updated yet): it was for the nick's earlier
+        // holder, who reads it with /history, not for whoever holds the nick now.
+        if (this.options.identity === 'nick' && bot.holderChanged(nick, Date.parse(delivery.occurredAt))) {
+          throw new UndeliverableError(
+            `${nick} was seen leaving since this was written: not sent to the nick`,
+          );
         }
         const body = delivery.body ?? '';
         const text = this.pooled ? tagLines(delivery.conferenceId, body) : body;
