@@ -111,25 +111,34 @@ describe('SIGTERM drains and exits within 10 s', () => {
     '%s still starting (its IM server says nothing, HTTP not listening yet) exits 0 within 10 s of SIGTERM',
     async (service, hostVariable, portVariable) => {
       // A server that accepts the connection and never answers holds the gateway's first connection
-      // attempt (its start waits up to 5 s for it) after it answers ping and before HTTP listens.
+      // attempt after it answers ping and before HTTP listens: up to 5 s for IRC, 2 s for XMPP
+      // (xmpp.js gives up on a stream that does not open by then). On a loaded machine the test may
+      // learn of the ping answer too late; then that process is let go and a new one started, up to
+      // three times — the SIGTERM is always sent inside the window.
       const sockets: Socket[] = [];
       const silent: Server = createServer((socket) => sockets.push(socket));
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       const imPort = String((silent.address() as { port: number }).port);
       try {
-        const port = await freePort();
-        const starting = await spawnServiceReady(service, rpc, {
-          ...secrets,
-          PARLEY_HTTP_PORT: String(port),
-          [hostVariable]: '127.0.0.1',
-          [portVariable]: imPort,
-        });
-        children.push(starting);
-        const listening = await fetch(`http://127.0.0.1:${port}/health/live`).then(
-          () => true,
-          () => false,
-        );
-        expect(listening, 'the HTTP port listened already: the start-up window was missed').toBe(false);
+        let starting: ServiceProcess | undefined;
+        for (let attempt = 1; attempt <= 3 && !starting; attempt++) {
+          const port = await freePort();
+          const candidate = await spawnServiceReady(service, rpc, {
+            ...secrets,
+            PARLEY_HTTP_PORT: String(port),
+            [hostVariable]: '127.0.0.1',
+            [portVariable]: imPort,
+          });
+          children.push(candidate);
+          const listening = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+            () => true,
+            () => false,
+          );
+          if (listening) candidate.child.kill('SIGKILL');
+          else starting = candidate;
+        }
+        if (!starting)
+          throw new Error('the HTTP port listened already, three times: the start-up window was missed');
         const { ms, code, signal } = await terminate(starting);
         expect({ code, signal }, starting.stderr()).toEqual({ code: 0, signal: null });
         expect(ms).toBeLessThan(GRACE_MS);
