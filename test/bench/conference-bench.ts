@@ -1884,9 +1884,10 @@ function report(sizes: SizeResult[], many: ManyResult | null, floor: FloorResult
     const path = floor.durablePath;
     const stores = (path.cpuMsPerMessage['nats-server'] ?? 0) + (path.cpuMsPerMessage['postgres'] ?? 0);
     const whole = stores + (path.cpuMsPerMessage['bench clients'] ?? 0);
-    // The room's Prosody per message at N = 10: what Parley's own processes may spend (issue 12).
+    // The room's Prosody per message at N = 10 (CPU s per 1,000 deliveries = ms per delivery, and a
+    // message is participants − 1 deliveries): what Parley's own processes may spend (issue 12).
     const ten = sizes.find((s) => s.participants === 10);
-    const room = ten ? (ten.muc.fixed.cpuPer1000['prosody'] ?? 0) * 9 : null;
+    const room = ten ? (ten.muc.fixed.cpuPer1000['prosody'] ?? 0) * (ten.participants - 1) : null;
     text += `\n\n${table([
       [
         `durable path floor: JetStream → one PostgreSQL commit → JetStream → consumed, ${path.ratePerSecond} msg/s`,
