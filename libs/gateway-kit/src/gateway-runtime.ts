@@ -44,6 +44,7 @@ import { logger } from '@parley/observability';
 import { BoundedMap, BoundedSet } from '@parley/runtime';
 import type { KV } from '@nats-io/kv';
 import { Reconnector } from './backoff.js';
+import { BounceMemory } from './bounce-memory.js';
 import {
   DeliveryProgressStore,
   FanOutProgress,
@@ -111,6 +112,8 @@ export const DEFAULT_BOUNCE_RETRY_MS = [5_000, 30_000, 120_000, 300_000, 900_000
 
 /** How many recent per-recipient delivery ids are remembered, to skip what a retry already served. */
 const SENT_MEMORY = 100_000;
+/** Most bytes of message bodies remembered to recognise and retry a bounce (see BounceMemory). */
+const AWAITING_BOUNCE_BYTES = 32 * 2 ** 20;
 /**
  * How far back a bounce's fan-out is looked for when this process did not send it: XMPP servers
  * bounce a stanza for an unreachable server once their connection attempt failed (minutes at most).
@@ -140,9 +143,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
   private readonly toldTooFast = new BoundedSet<string>(SENT_MEMORY);
   private progress: DeliveryProgressStore | undefined;
   /** Message deliveries sent recently, by delivery id (= the stanza id), to recognise a bounce. */
-  private readonly awaitingBounce = new BoundedMap<string, { delivery: ImDeliveryV1; bounces: number }>(
-    SENT_MEMORY,
-  );
+  private readonly awaitingBounce = new BounceMemory(SENT_MEMORY, AWAITING_BOUNCE_BYTES);
   private readonly bounceTimers = new Map<string, NodeJS.Timeout>();
   private stopping = false;
   /** Consumer starts and stops, one after the other (standby mode). */
@@ -452,26 +453,30 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
    * delivery id as its stanza id). The delivery is kept in the KV bucket and sent again after a
    * backoff; after the last attempt it is dead-lettered (`dlq.<IM_OUTBOUND>`) with the reason. A
    * bounce for a delivery this process did not send (its sender died or was replaced before the
-   * bounce came, or it is too old to be remembered) is rebuilt from its fan-out in IM_OUTBOUND.
+   * bounce came, or BounceMemory forgot it) is rebuilt from its fan-out in IM_OUTBOUND.
    * Resolves once the bounce is kept in the bucket (or dead-lettered, or found to need nothing):
    * only then may a network that acknowledges what it handed over be told (mod_parley_ack), or a
    * gateway killed in between would lose the retry. Rejects when it could not be kept (it is still
    * retried by this process).
    */
   bounced(deliveryId: string, reason: string, conferenceId: string): Promise<void> {
-    const sent = this.awaitingBounce.get(deliveryId);
-    if (!sent) return this.recoverBounced(deliveryId, reason, conferenceId);
-    this.awaitingBounce.delete(deliveryId);
-    return this.keepForRetry(sent, reason);
+    const sent = this.awaitingBounce.take(deliveryId);
+    if (sent?.delivery) return this.keepForRetry({ delivery: sent.delivery, bounces: sent.bounces }, reason);
+    return this.recoverBounced(deliveryId, reason, conferenceId, sent?.bounces ?? 0);
   }
 
   /**
-   * A bounce for a delivery this process does not remember: its fan-out (`fanOutOfDelivery`) is
-   * looked up by its msg id among the conference's fan-outs of the last BOUNCE_LOOKBACK_MS, and the
-   * recipient's delivery is retried as its first bounce. Only the process that holds the conference
-   * does so.
+   * A bounce for a delivery this process does not remember, or whose body it forgot: its fan-out
+   * (`fanOutOfDelivery`) is looked up by its msg id among the conference's fan-outs of the last
+   * BOUNCE_LOOKBACK_MS, and the recipient's delivery is retried as the bounce after `bounces` (0 when
+   * not remembered at all). Only the process that holds the conference does so.
    */
-  private async recoverBounced(deliveryId: string, reason: string, conferenceId: string): Promise<void> {
+  private async recoverBounced(
+    deliveryId: string,
+    reason: string,
+    conferenceId: string,
+    bounces: number,
+  ): Promise<void> {
     const { network } = this;
     const parts = fanOutOfDelivery(deliveryId);
     let delivery: ImDeliveryV1 | undefined;
@@ -497,8 +502,11 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       logger().warn({ deliveryId, reason }, 'bounce for a delivery that cannot be found; ignored');
       return;
     }
-    logger().info({ deliveryId, reason }, 'bounce for a delivery another process sent: retried here');
-    await this.keepForRetry({ delivery, bounces: 0 }, reason);
+    logger().info(
+      { deliveryId, reason },
+      'bounce for a delivery not remembered here: rebuilt from its fan-out and retried',
+    );
+    await this.keepForRetry({ delivery, bounces }, reason);
   }
 
   /** Keeps a bounced delivery for its next attempt, or dead-letters it after the last. */
@@ -657,13 +665,13 @@ export class GatewayRuntime implements OnApplicationBootstrap, OnModuleDestroy, 
       throw new DependencyUnavailable(`conference ${delivery.conferenceId} is no longer this process's`);
     }
     // Known before the send: a network may say "no" while the send is still in progress (IRC).
-    if (delivery.kind === 'message') this.awaitingBounce.set(delivery.deliveryId, { delivery, bounces });
+    if (delivery.kind === 'message') this.awaitingBounce.remember(delivery, bounces);
     try {
       if (delivery.kind === 'authorization-request') {
         await this.adapter.requestAuthorization(delivery, onWritten);
       } else await this.adapter.deliver(delivery, onWritten);
     } catch (error) {
-      this.awaitingBounce.delete(delivery.deliveryId);
+      this.awaitingBounce.forget(delivery.deliveryId);
       if (error instanceof UndeliverableError) {
         countDelivery(network, 'undeliverable');
         logger().warn(

@@ -52,3 +52,50 @@ describe('BoundedSet against a plain list of the newest entries', () => {
     }
   });
 });
+
+describe('BoundedMap with a weight budget, against a plain list of the newest entries', () => {
+  it('holds the newest entries whose weights fit the budget, and never more than its capacity', () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (const [capacity, max] of [
+      [3, 10],
+      [5, 4],
+      [8, 25],
+      [100, 12],
+    ] as const) {
+      // A value is its weight: a text of that many characters, say.
+      const map = new BoundedMap<string, number>(capacity, { weigh: (weight) => weight, max });
+      let newest: Array<[string, number]> = [];
+      for (let step = 0; step < 2_000; step++) {
+        const key = `k${random(12)}`;
+        if (random(5) === 0) {
+          map.delete(key);
+          newest = newest.filter(([k]) => k !== key);
+        } else {
+          const weight = random(7);
+          map.set(key, weight);
+          newest = [...newest.filter(([k]) => k !== key), [key, weight] as [string, number]].slice(-capacity);
+          while (newest.reduce((sum, [, w]) => sum + w, 0) > max) newest = newest.slice(1);
+        }
+        for (let k = 0; k < 12; k++) {
+          expect(map.get(`k${k}`)).toBe(newest.find(([key]) => key === `k${k}`)?.[1]);
+        }
+      }
+    }
+  });
+
+  it('forgets the oldest first, so a value heavier than the whole budget leaves nothing, itself included', () => {
+    const map = new BoundedMap<string, string>(10, { weigh: (text) => text.length, max: 8 });
+    map.set('a', 'abc');
+    map.set('b', 'abc');
+    map.set('huge', 'x'.repeat(9));
+    expect([map.get('a'), map.get('b'), map.get('huge')]).toEqual([undefined, undefined, undefined]);
+    map.set('c', 'abcd');
+    map.set('d', 'abcd');
+    map.set('e', 'a');
+    expect([map.get('c'), map.get('d'), map.get('e')]).toEqual([undefined, 'abcd', 'a']);
+  });
+});

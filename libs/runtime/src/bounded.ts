@@ -9,24 +9,45 @@
  * most of gateway-xmpp's CPU (docs/performance.md, eighth session).
  */
 
-/** A map that keeps the last value per key and forgets the key set least recently first. */
+/**
+ * What a map's values may weigh together (e.g. the bytes of the texts they hold), beyond which the
+ * oldest are forgotten too: a memory bounded by count alone grows with the size of its values.
+ */
+export interface WeightBudget<V> {
+  /** The weight of one value; the same value must always weigh the same. */
+  weigh(value: V): number;
+  max: number;
+}
+
+/**
+ * A map that keeps the last value per key and forgets the key set least recently first: beyond
+ * `capacity` entries, and beyond the weight budget if one is given.
+ */
 export class BoundedMap<K, V> {
   private readonly items = new Map<K, V>();
   private oldest: IterableIterator<K> = this.items.keys();
+  private weight = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly budget?: WeightBudget<V>,
+  ) {}
 
   get(key: K): V | undefined {
     return this.items.get(key);
   }
 
   set(key: K, value: V): void {
-    this.items.delete(key);
+    this.delete(key);
     this.items.set(key, value);
-    if (this.items.size > this.capacity) this.items.delete(this.nextOldest());
+    if (this.budget) this.weight += this.budget.weigh(value);
+    if (this.items.size > this.capacity) this.delete(this.nextOldest());
+    while (this.budget && this.weight > this.budget.max && this.items.size > 0)
+      this.delete(this.nextOldest());
   }
 
   delete(key: K): void {
+    if (this.budget && this.items.has(key)) this.weight -= this.budget.weigh(this.items.get(key) as V);
     this.items.delete(key);
   }
 
