@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedMap, BoundedSet } from './bounded.js';
 
+/** A repeatable run of whole numbers below n (a linear congruential generator). */
+function seededRandom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
 describe('BoundedSet', () => {
   it('forgets the oldest entry beyond its capacity, counting one added again as the newest', () => {
     const set = new BoundedSet<string>(2);
@@ -30,11 +38,7 @@ describe('BoundedMap', () => {
 describe('BoundedSet against a plain list of the newest entries', () => {
   it('holds exactly the newest entries through long runs of adds, re-adds and deletes', () => {
     // The set keeps one iterator across evictions: check it never forgets the wrong entry.
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seededRandom(7);
     for (const capacity of [1, 2, 3, 5, 8]) {
       const set = new BoundedSet<string>(capacity);
       let newest: string[] = [];
@@ -55,11 +59,7 @@ describe('BoundedSet against a plain list of the newest entries', () => {
 
 describe('BoundedMap with a weight budget, against a plain list of the newest entries', () => {
   it('holds the newest entries whose weights fit the budget, and never more than its capacity', () => {
-    let seed = 11;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seededRandom(11);
     for (const [capacity, max] of [
       [3, 10],
       [5, 4],
