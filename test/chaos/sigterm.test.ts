@@ -114,7 +114,7 @@ describe('SIGTERM drains and exits within 10 s', () => {
       // attempt after it answers ping and before HTTP listens: up to 5 s for IRC, 2 s for XMPP
       // (xmpp.js gives up on a stream that does not open by then). On a loaded machine the test may
       // learn of the ping answer too late; then that process is let go and a new one started, up to
-      // three times — the SIGTERM is always sent inside the window.
+      // three times; the SIGTERM goes to a process seen still starting.
       const sockets: Socket[] = [];
       const silent: Server = createServer((socket) => sockets.push(socket));
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
