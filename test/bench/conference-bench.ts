@@ -1195,6 +1195,11 @@ async function saturate(
   };
 }
 
+/** Messages a second each fixed-rate step of N participants sends (a message is N − 1 deliveries). */
+function fixedMessageRate(n: number): number {
+  return plan.fixedMessagesPerSecond ?? plan.fixedDeliveriesPerSecond / (n - 1);
+}
+
 async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<SizeResult> {
   const members = clients.slice(0, n);
   const memberSet = new Set(members.map((c) => c.index));
@@ -1202,7 +1207,7 @@ async function runSize(n: number, clients: BenchClient[], rest: Rest): Promise<S
   // The saturation search sends from every participant (up to 100): a per-sender rate limit is
   // an anti-flood rule, not the fan-out capacity being searched for.
   const saturationSenders = members.slice(0, Math.min(100, n));
-  const rate = plan.fixedMessagesPerSecond ?? plan.fixedDeliveriesPerSecond / (n - 1);
+  const rate = fixedMessageRate(n);
   const fixedSeconds = Math.max(plan.fixedSeconds, n >= 500 ? 20 : 0);
   const trafficTo =
     (system: 'parley' | 'muc', to: string) =>
@@ -1502,7 +1507,7 @@ async function durablePathFloor(
   sub: NatsConnection,
 ): Promise<FloorResult['durablePath']> {
   const floor = plan.floor!;
-  const ratePerSecond = round2(plan.fixedMessagesPerSecond ?? plan.fixedDeliveriesPerSecond / 9);
+  const ratePerSecond = round2(fixedMessageRate(10));
   const total = Math.max(1, Math.round(ratePerSecond * floor.pathSeconds));
   const jsm = await jetstreamManager(pub);
   const names = { in: `${prefix.toUpperCase()}_FLOOR_IN`, out: `${prefix.toUpperCase()}_FLOOR_OUT` };
